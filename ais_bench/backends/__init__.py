@@ -1,0 +1,16 @@
+"""Inference engines. `open_session` picks one from a RunConfig."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ais_bench.backends.base import Session
+    from ais_bench.config import RunConfig
+
+
+def open_session(cfg: RunConfig) -> Session:
+    """Load cfg.model on the engine cfg.backend names (ONNX Runtime for every backend today)."""
+    from ais_bench.backends.onnxruntime import OrtSession
+
+    return OrtSession.open(cfg)

@@ -1,0 +1,126 @@
+"""One run from config to report: open the engine, plan inputs, time the loop, save results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import numpy as np
+
+from ais_bench import hostinfo, inputs, outputs, zoo
+from ais_bench.backends import open_session
+from ais_bench.backends.base import Session, TensorSpec
+from ais_bench.config import RunConfig
+from ais_bench.inputs import Batch, InputPlan
+from ais_bench.outputs import OutputDir
+from ais_bench.runner import RunResult, run_loop
+from ais_bench.summary import Report, Stats
+
+log = logging.getLogger("ais_bench")
+
+
+def describe_model(session: Session) -> list[str]:
+    """The guide's debug table: '#0    input_ids  (1, 384)  int32  1536  1536'."""
+    lines = []
+    for title, specs in (("input:", session.inputs), ("output:", session.outputs)):
+        lines.append(title)
+        for i, s in enumerate(specs):
+            lines.append(
+                f"  #{i}    {s.name}  {s.shape_text()}  {s.type_name}  {s.realsize}  {s.realsize}"
+            )
+    return lines
+
+
+def deduce_batchsize(cfg: RunConfig, specs: list[TensorSpec], plan: InputPlan) -> int:
+    """--batchsize if given, else the first input's first dim (1 when it has none)."""
+    if cfg.batchsize is not None:
+        return cfg.batchsize
+    if specs and specs[0].shape and isinstance(specs[0].shape[0], int) and specs[0].shape[0] > 0:
+        return specs[0].shape[0]
+    return 1
+
+
+def plan_inputs(cfg: RunConfig, session: Session) -> InputPlan:
+    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed)
+
+
+class OutputWriter:
+    """Writes each batch's outputs into the result folder and records filesinfo."""
+
+    def __init__(self, out: OutputDir, outfmt: str) -> None:
+        self.out = out
+        self.outfmt = outfmt
+        self.filesinfo: dict[str, dict[str, list[str]]] = {}
+
+    def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
+        files = [
+            str(outputs.write_array(self.out.folder / f"{batch.stems[0]}_{k}", a, self.outfmt))
+            for k, a in enumerate(arrays)
+        ]
+        infiles = batch.infiles[0] if batch.infiles else []
+        self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+
+def run(cfg: RunConfig) -> Report:
+    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set)."""
+    model = zoo.resolve(cfg.model)
+    if model != cfg.model:
+        log.info("built-in model %s: %s", cfg.model, model)
+        cfg = cfg.replace(model=model)
+    out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    start = time.time()
+    session = open_session(cfg)
+    try:
+        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+        for line in describe_model(session):
+            log.debug("%s", line)
+        plan = plan_inputs(cfg, session)
+        batchsize = deduce_batchsize(cfg, session.inputs, plan)
+        log.info("try get model batchsize:%d", batchsize)
+        writer = OutputWriter(out, cfg.outfmt) if out is not None else None
+        progress = cfg.progress if cfg.progress is not None else False
+        result = run_loop(session, plan, cfg.loop, cfg.warmup_count, writer, progress)
+    finally:
+        session.close()
+    end = time.time()
+    for ms in result.compute_ms:
+        log.debug("model compute cost : %f", ms)
+    report = make_report(cfg, session, result, batchsize, start, end)
+    if writer is not None:
+        report.filesinfo = writer.filesinfo
+    if out is not None:
+        report.output_dir = str(out.folder)
+        report.summary_path = str(out.summary_path)
+        report.save(out.summary_path)
+    return report
+
+
+def make_report(
+    cfg: RunConfig, session: Session, result: RunResult, batchsize: float, start: float, end: float
+) -> Report:
+    return Report(
+        model=cfg.model,
+        provider=session.provider,
+        device_kind=session.device_kind,
+        device_id=cfg.device,
+        batchsize=batchsize,
+        loop=cfg.loop,
+        warmup_count=cfg.warmup_count,
+        compute=Stats.of(result.compute_ms),
+        h2d=Stats.of(result.h2d_ms),
+        d2h=Stats.of(result.d2h_ms),
+        compute_times_ms=[float(x) for x in result.compute_ms],
+        start_time=start,
+        end_time=end,
+        wall_s=result.wall_s,
+        batches=result.batches_done,
+        samples=result.samples_done,
+        padded_samples=result.padded_samples,
+        interrupted=result.interrupted,
+        error=result.error,
+        args=list(cfg.argv),
+        pid=os.getpid(),
+        versions=hostinfo.versions(),
+        host_cpu=hostinfo.cpu_name(),
+    )

@@ -1,0 +1,283 @@
+"""The command line: the guide's options, `--opt v` and `--opt=v`, switches as 1/true/0/false."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from ais_bench.config import BACKENDS, GRAPH_OPT_LEVELS, OUTFMTS, PURE_DATA_TYPES, RunConfig
+from ais_bench.errors import InferenceError, UserError
+
+log = logging.getLogger("ais_bench")
+
+TRUE_WORDS = ("1", "true", "yes", "y", "on")
+FALSE_WORDS = ("0", "false", "no", "n", "off")
+EXIT_INTERRUPTED = 130
+
+
+def switch(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise argparse.ArgumentTypeError(f"expected 1/true/yes or 0/false/no, got {text!r}")
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def upper_choice(choices: Sequence[str]):
+    def parse(text: str) -> str:
+        value = text.strip().upper()
+        if value not in choices:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(choices)}, got {text!r}")
+        return value
+
+    return parse
+
+
+def lower_choice(choices: Sequence[str]):
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(choices)}, got {text!r}")
+        return value
+
+    return parse
+
+
+def device_ids(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",")]
+    ids = []
+    for p in parts:
+        if not p.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"expected device ids like 0 or 0,1,2, got {text!r} ({p!r} is not a non-negative "
+                "integer)"
+            )
+        ids.append(int(p))
+    if len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"device ids must not repeat, got {text!r}")
+    return ids
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises one-line UserErrors and suggests the closest option for a typo."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(message)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            raise UserError(self._unknown(extra))
+        return ns
+
+    def _unknown(self, extra: list[str]) -> str:
+        word = extra[0].split("=", 1)[0]
+        if not word.startswith("-"):
+            return f"unexpected argument {word!r}: options take the form --name value"
+        known = [s for a in self._actions for s in a.option_strings]
+        close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else "; see --help for the options"
+        return f"unknown option {word}{hint}"
+
+
+def build_parser() -> Parser:
+    p = Parser(
+        prog="ais_bench",
+        description=(
+            "Benchmark an ONNX model on ONNX Runtime: latency, throughput and outputs. Options "
+            "take '--opt value' or '--opt=value'; switches take 1/true/yes or 0/false/no."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
+    )
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    p.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="ONNX model file, or a built-in model: zoo:resnet, zoo:bert, zoo:tiny, ...",
+    )
+    p.add_argument(
+        "--pure_data_type",
+        type=lower_choice(PURE_DATA_TYPES),
+        default="zero",
+        help="generated input data when no --input is given: zero or random (seeded)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="folder for results: outputs go to OUTPUT/<date-time>/, the summary to "
+        "OUTPUT/<date-time>_summary.json; without it results are printed, not saved",
+    )
+    p.add_argument(
+        "--output_dirname",
+        default=None,
+        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder (reused runs "
+        "overwrite it)",
+    )
+    p.add_argument(
+        "--outfmt",
+        type=upper_choice(OUTFMTS),
+        default="BIN",
+        help="output file format: BIN (raw bytes), NPY or TXT",
+    )
+    p.add_argument(
+        "--debug",
+        default=False,
+        help="print the model description, per-iteration times and bindings; show tracebacks",
+        **sw,
+    )
+    p.add_argument(
+        "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
+    )
+    p.add_argument(
+        "-l", "--loop", type=integer, default=1, help="timed executions of each batch (positive)"
+    )
+    p.add_argument(
+        "--warmup_count",
+        type=integer,
+        default=1,
+        help="untimed executions before timing (0 skips the warm-up)",
+    )
+    p.add_argument(
+        "-d", "--device", type=device_ids, default=[0], help="device id of a GPU backend (CPU: 0)"
+    )
+    p.add_argument(
+        "--batchsize",
+        type=integer,
+        default=None,
+        help="batch size for the throughput figure (default: the first input's first dim)",
+    )
+    p.add_argument(
+        "--backend",
+        type=lower_choice(BACKENDS),
+        default="cpu",
+        help="ONNX Runtime execution provider: cpu, cuda, tensorrt or openvino",
+    )
+    p.add_argument(
+        "--intra_op_threads",
+        type=integer,
+        default=0,
+        help="threads inside an operator (0: ONNX Runtime's default)",
+    )
+    p.add_argument(
+        "--inter_op_threads",
+        type=integer,
+        default=0,
+        help="threads across operators (0: ONNX Runtime's default)",
+    )
+    p.add_argument(
+        "--graph_opt_level",
+        type=lower_choice(GRAPH_OPT_LEVELS),
+        default="all",
+        help="ONNX Runtime graph optimisation: disable, basic, extended or all",
+    )
+    p.add_argument("--seed", type=integer, default=0, help="seed for --pure_data_type random")
+    p.add_argument(
+        "--progress",
+        default=None,
+        help="progress bar (default: on when stdout is a terminal and --debug is off)",
+        **sw,
+    )
+    return p
+
+
+def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
+    if len(ns.device) > 1:
+        raise UserError(
+            f"--device {','.join(map(str, ns.device))}: one device per run for now; run once per "
+            "device"
+        )
+    progress = ns.progress
+    if progress is None:
+        progress = sys.stdout.isatty() and not ns.debug
+    return RunConfig(
+        model=ns.model,
+        pure_data_type=ns.pure_data_type,
+        output=ns.output,
+        output_dirname=ns.output_dirname,
+        outfmt=ns.outfmt,
+        debug=bool(ns.debug),
+        display_all_summary=bool(ns.display_all_summary),
+        loop=ns.loop,
+        warmup_count=ns.warmup_count,
+        device=ns.device[0],
+        batchsize=ns.batchsize,
+        backend=ns.backend,
+        intra_op_threads=ns.intra_op_threads,
+        inter_op_threads=ns.inter_op_threads,
+        graph_opt_level=ns.graph_opt_level,
+        seed=ns.seed,
+        progress=bool(progress),
+        argv=("ais_bench", *argv),
+    )
+
+
+def setup_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    log.propagate = False
+
+
+def _wants_debug(argv: Sequence[str]) -> bool:
+    for i, a in enumerate(argv):
+        if a == "--debug":
+            nxt = argv[i + 1] if i + 1 < len(argv) else "1"
+            return nxt.startswith("-") or nxt.lower() in TRUE_WORDS
+        if a.startswith("--debug="):
+            return a.split("=", 1)[1].lower() in TRUE_WORDS
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(argv)
+    setup_logging(debug)
+    try:
+        ns = build_parser().parse_args(argv)
+        cfg = config_from_args(ns, argv)
+        from ais_bench import bench
+
+        report = bench.run(cfg)
+    except UserError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"[ERROR] {exc}", file=sys.stderr)
+        return UserError.exit_code
+    except KeyboardInterrupt:
+        print(
+            "[ERROR] interrupted before the timed loop started; nothing was measured",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    for line in report.lines(cfg.display_all_summary):
+        log.info("%s", line)
+    if report.summary_path:
+        log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    if report.error:
+        print(
+            f"[ERROR] inference failed after {report.compute.count} timed iterations: "
+            f"{report.error}",
+            file=sys.stderr,
+        )
+        return InferenceError.exit_code
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return 0

@@ -1,0 +1,146 @@
+"""Warm-up, then the timed loop: per iteration h2d, compute and d2h, stamped and nothing else."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ais_bench.backends.base import Session
+from ais_bench.inputs import Batch, InputPlan
+
+log = logging.getLogger("ais_bench")
+
+OutputSink = Callable[[Batch, list[np.ndarray]], None]
+
+
+class StampRecorder:
+    """Preallocated slots for the four perf_counter_ns stamps of each iteration.
+
+    Filling a preallocated slot is the only bookkeeping the timed loop does; differences and
+    statistics are computed after the loop.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self.n = 0
+        self.stamps = [[0] * self.capacity for _ in range(4)]
+
+    def grow(self) -> None:
+        for col in self.stamps:
+            col.extend([0] * self.capacity)
+        self.capacity *= 2
+
+    def durations_ms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = np.array([col[: self.n] for col in self.stamps], dtype=np.int64).reshape(4, self.n)
+        d = np.diff(t, axis=0) / 1e6
+        return d[0], d[1], d[2]
+
+
+@dataclass
+class RunResult:
+    """What the loop measured, in milliseconds per timed iteration."""
+
+    h2d_ms: np.ndarray
+    compute_ms: np.ndarray
+    d2h_ms: np.ndarray
+    batches_done: int
+    batches_planned: int
+    wall_s: float
+    interrupted: bool = False
+    error: str | None = None
+    samples_done: int = 0
+    padded_samples: int = 0
+    filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def warm_up(session: Session, batch: Batch, count: int) -> None:
+    session.stage(batch.arrays)
+    for _ in range(count):
+        session.h2d()
+        session.compute()
+        session.d2h()
+    log.info("warm up %d done", count)
+
+
+def run_loop(
+    session: Session,
+    plan: InputPlan,
+    loop: int,
+    warmup_count: int,
+    on_outputs: OutputSink | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run every batch of `plan` `loop` times after `warmup_count` untimed runs of the first.
+
+    Ctrl-C or an engine error stops the loop; what completed is still returned.
+    """
+    rec = StampRecorder(plan.count * loop)
+    pc = time.perf_counter_ns
+    batches = iter(plan)
+    done = 0
+    samples = 0
+    padded = 0
+    interrupted = False
+    error: str | None = None
+    bar = _progress_bar(plan.count) if progress else None
+    start = time.perf_counter()
+    try:
+        first = next(batches, None)
+        if first is not None:
+            warm_up(session, first, warmup_count)
+            batches = itertools.chain([first], batches)
+        for batch in batches:
+            session.stage(batch.arrays)
+            outs: list[np.ndarray] = []
+            for _ in range(loop):
+                if rec.n == rec.capacity:
+                    rec.grow()
+                i = rec.n
+                rec.stamps[0][i] = pc()
+                session.h2d()
+                rec.stamps[1][i] = pc()
+                session.compute()
+                rec.stamps[2][i] = pc()
+                outs = session.d2h()
+                rec.stamps[3][i] = pc()
+                rec.n = i + 1
+            if on_outputs is not None:
+                on_outputs(batch, outs)
+            done += 1
+            samples += len(batch.stems)
+            padded += batch.padded
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        log.warning("interrupted: summarising the %d completed iterations", rec.n)
+    except Exception as exc:  # the engine's own error types vary by provider
+        error = str(exc).strip() or type(exc).__name__
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - start
+    h2d, compute, d2h = rec.durations_ms()
+    return RunResult(
+        h2d_ms=h2d,
+        compute_ms=compute,
+        d2h_ms=d2h,
+        batches_done=done,
+        batches_planned=plan.count,
+        wall_s=wall,
+        interrupted=interrupted,
+        error=error,
+        samples_done=samples,
+        padded_samples=padded,
+    )
+
+
+def _progress_bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="batch", dynamic_ncols=True, leave=False)

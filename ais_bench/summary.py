@@ -1,0 +1,163 @@
+"""Statistics of a run and the report that prints and serialises itself."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RULE = "------------------------------------------------------"
+TITLE = "-----------------Performance Summary------------------"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """min/max/mean/median/p99 of one timed figure, in milliseconds."""
+
+    min: float
+    max: float
+    mean: float
+    median: float
+    p99: float
+    count: int
+
+    @classmethod
+    def of(cls, samples_ms: np.ndarray) -> Stats:
+        a = np.asarray(samples_ms, dtype=np.float64)
+        if a.size == 0:
+            return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0)
+        return cls(
+            float(a.min()),
+            float(a.max()),
+            float(a.mean()),
+            float(np.median(a)),
+            float(np.percentile(a, 99)),
+            int(a.size),
+        )
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label} (ms): min = {self.min}, max = {self.max}, mean = {self.mean}, "
+            f"median = {self.median}, percentile(99%) = {self.p99}"
+        )
+
+    def to_json(self) -> dict[str, float | int]:
+        return {
+            "min": self.min,
+            "max": self.max,
+            "mean": self.mean,
+            "median": self.median,
+            "percentile(99%)": self.p99,
+            "count": self.count,
+        }
+
+
+@dataclass
+class Report:
+    """Everything a run measured and the context needed to trust it."""
+
+    model: str
+    provider: str
+    device_kind: str
+    device_id: int
+    batchsize: float
+    loop: int
+    warmup_count: int
+    compute: Stats
+    h2d: Stats
+    d2h: Stats
+    compute_times_ms: list[float]
+    start_time: float
+    end_time: float
+    wall_s: float
+    batches: int
+    samples: int
+    padded_samples: int = 0
+    input_files: int = 0
+    interrupted: bool = False
+    error: str | None = None
+    filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+    pid: int = field(default_factory=os.getpid)
+    versions: dict[str, str] = field(default_factory=dict)
+    host_cpu: str = ""
+    output_dir: str | None = None
+    summary_path: str | None = None
+
+    @property
+    def compute_label(self) -> str:
+        return f"{self.device_kind}_compute_time"
+
+    @property
+    def throughput(self) -> float:
+        """Samples per second of compute: 1000 * batchsize / mean compute time (ms)."""
+        return 1000.0 * self.batchsize / self.compute.mean if self.compute.mean > 0 else 0.0
+
+    @property
+    def e2e_samples_per_s(self) -> float:
+        return self.samples / self.wall_s if self.wall_s > 0 else 0.0
+
+    def lines(self, display_all: bool = False) -> list[str]:
+        """The guide's summary block, one string per printed line (without the [INFO] tag)."""
+        out = [TITLE]
+        if display_all:
+            out.append(self.h2d.line("H2D_latency"))
+        out.append(self.compute.line(self.compute_label))
+        if display_all:
+            out.append(self.d2h.line("D2H_latency"))
+        bs = _num(self.batchsize)
+        out.append(
+            f"throughput 1000*batchsize.mean({bs})/{self.compute_label}.mean({self.compute.mean}): "
+            f"{self.throughput}"
+        )
+        out.append(RULE)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        label = self.compute_label
+        return {
+            "filesinfo": self.filesinfo,
+            "args": " ".join(self.args),
+            label: self.compute.to_json(),
+            "H2D_latency": self.h2d.to_json(),
+            "D2H_latency": self.d2h.to_json(),
+            f"{label}_list": self.compute_times_ms,
+            "throughput": self.throughput,
+            "pid": self.pid,
+            "batchsize": self.batchsize,
+            "loop": self.loop,
+            "warmup_count": self.warmup_count,
+            "model": self.model,
+            "provider": self.provider,
+            "device": {"kind": self.device_kind, "id": self.device_id},
+            "versions": self.versions,
+            "host_cpu": self.host_cpu,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "e2e": {
+                "wall_s": self.wall_s,
+                "batches": self.batches,
+                "samples": self.samples,
+                "padded_samples": self.padded_samples,
+                "input_files": self.input_files,
+                "samples_per_s": self.e2e_samples_per_s,
+            },
+            "interrupted": self.interrupted,
+            "error": self.error,
+        }
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2))
+        os.replace(tmp, path)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x

@@ -1,0 +1,73 @@
+"""Shared test helpers: run the CLI as a user does, and build models once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliResult:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+    def line(self, needle: str) -> str:
+        """The first output line containing `needle` (fails the test when there is none)."""
+        for ln in self.text.splitlines():
+            if needle in ln:
+                return ln
+        raise AssertionError(f"no line with {needle!r} in output:\n{self.text}")
+
+
+@pytest.fixture(scope="session")
+def zoo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("zoo_cache")
+
+
+@pytest.fixture(scope="session")
+def cli_env(zoo_cache: Path) -> dict[str, str]:
+    # PYTHONPATH pins the package under test to this checkout, whatever cwd the command has.
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "AIS_BENCH_CACHE": str(zoo_cache)}
+
+
+@pytest.fixture(scope="session")
+def cli(cli_env: dict[str, str]):  # noqa: ANN201
+    """Run `python -m ais_bench ARGS...` and return its exit code and output."""
+
+    def run(*args: str, cwd: Path | None = None, timeout: float = 300, **env: str) -> CliResult:
+        p = subprocess.run(
+            [sys.executable, "-m", "ais_bench", *map(str, args)],
+            cwd=cwd,
+            env={**cli_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        return CliResult(p.returncode, p.stdout, p.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def zoo_path(zoo_cache: Path):  # noqa: ANN201
+    """zoo_path("resnet") -> Path of the cached built-in model (built once per session)."""
+    from ais_bench import zoo
+
+    def get(name: str) -> Path:
+        return zoo.path(name, cache_dir=zoo_cache)
+
+    return get
