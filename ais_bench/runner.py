@@ -35,6 +35,10 @@ class StampRecorder:
             col.extend([0] * self.capacity)
         self.capacity *= 2
 
+    def span_s(self) -> float:
+        """From the first iteration's start to the last one's end, between-batch work included."""
+        return (self.stamps[3][self.n - 1] - self.stamps[0][0]) / 1e9 if self.n else 0.0
+
     def durations_ms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = np.array([col[: self.n] for col in self.stamps], dtype=np.int64).reshape(4, self.n)
         d = np.diff(t, axis=0) / 1e6
@@ -51,6 +55,7 @@ class RunResult:
     batches_done: int
     batches_planned: int
     wall_s: float
+    timed_span_s: float = 0.0
     interrupted: bool = False
     error: str | None = None
     samples_done: int = 0
@@ -133,6 +138,7 @@ def run_loop(
         batches_done=done,
         batches_planned=plan.count,
         wall_s=wall,
+        timed_span_s=rec.span_s(),
         interrupted=interrupted,
         error=error,
         samples_done=samples,
