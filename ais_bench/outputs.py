@@ -75,7 +75,7 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
 def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
     """Write one array as BIN (raw bytes), NPY, or TXT (readable, with a shape/dtype header)."""
     path = stem.with_name(stem.name + SUFFIX[outfmt])
-    a = np.ascontiguousarray(array)
+    a = np.asarray(array, order="C")  # ascontiguousarray would turn a scalar into 1-d
     if outfmt == "BIN":
         a.tofile(path)
     elif outfmt == "NPY":

@@ -176,7 +176,7 @@ class OrtSession:
                 self.bind_device,
                 self.device_id,
             )
-        self._staged = [np.ascontiguousarray(a) for a in arrays]
+        self._staged = [np.asarray(a, order="C") for a in arrays]  # keeps 0-d inputs 0-d
 
     def h2d(self) -> None:
         for v, a in zip(self._device_values, self._staged, strict=True):
