@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-from ais_bench import hostinfo, inputs, outputs, zoo
+from ais_bench import concurrency, hostinfo, inputs, outputs, zoo
 from ais_bench.backends import open_session
 from ais_bench.backends.base import Session, TensorSpec
 from ais_bench.config import RunConfig
@@ -62,12 +63,17 @@ class OutputWriter:
         self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
 
 
-def run(cfg: RunConfig) -> Report:
-    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set)."""
+def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
+    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set).
+
+    `ready` is called once the model is loaded and the inputs planned, just before the warm-up
+    (the multi-device launcher uses it to start every device's loop together).
+    """
     model = zoo.resolve(cfg.model)
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model)
+    cfg = concurrency.fit_threads(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     start = time.time()
     session = open_session(cfg)
@@ -80,7 +86,14 @@ def run(cfg: RunConfig) -> Report:
         log.info("try get model batchsize:%d", batchsize)
         writer = OutputWriter(out, cfg.outfmt) if out is not None else None
         progress = cfg.progress if cfg.progress is not None else False
-        result = run_loop(session, plan, cfg.loop, cfg.warmup_count, writer, progress)
+        if ready is not None:
+            ready()
+        if cfg.concurrent:
+            result = concurrency.run(cfg, session, plan, writer)
+        else:
+            result = run_loop(
+                session, plan, cfg.loop, cfg.warmup_count, writer, progress, cfg.duration
+            )
     finally:
         session.close()
     end = time.time()
@@ -107,7 +120,7 @@ def make_report(
         batchsize=batchsize,
         loop=cfg.loop,
         warmup_count=cfg.warmup_count,
-        compute=Stats.of(result.compute_ms),
+        compute=Stats.of(result.compute_ms, cfg.percentiles),
         h2d=Stats.of(result.h2d_ms),
         d2h=Stats.of(result.d2h_ms),
         compute_times_ms=[float(x) for x in result.compute_ms],
@@ -123,4 +136,14 @@ def make_report(
         pid=os.getpid(),
         versions=hostinfo.versions(),
         host_cpu=hostinfo.cpu_name(),
+        # -- devices, concurrency, timed runs (issue 6) --
+        streams=cfg.threads,
+        pipeline=cfg.pipeline,
+        duration_s=cfg.duration,
+        span_s=result.timed_span_s,
+        cpu_s=result.cpu_s,
+        intra_op_threads=cfg.intra_op_threads,
+        latency=(
+            Stats.of(result.latency_ms, cfg.percentiles) if result.latency_ms is not None else None
+        ),
     )

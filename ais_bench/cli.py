@@ -9,9 +9,21 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ais_bench.config import BACKENDS, GRAPH_OPT_LEVELS, OUTFMTS, PURE_DATA_TYPES, RunConfig
+from ais_bench.config import (
+    BACKENDS,
+    GRAPH_OPT_LEVELS,
+    MAX_THREADS,
+    OUTFMTS,
+    PURE_DATA_TYPES,
+    RunConfig,
+)
 from ais_bench.errors import InferenceError, UserError
+
+if TYPE_CHECKING:
+    from ais_bench.launcher import MultiReport
+    from ais_bench.summary import Report
 
 log = logging.getLogger("ais_bench")
 
@@ -69,6 +81,35 @@ def device_ids(text: str) -> list[int]:
     if len(set(ids)) != len(ids):
         raise argparse.ArgumentTypeError(f"device ids must not repeat, got {text!r}")
     return ids
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def percentile_list(text: str) -> tuple[float, ...]:
+    values = []
+    for part in text.split(","):
+        p = part.strip().rstrip("%")
+        try:
+            q = float(p)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected percentiles like 50,90,99.9, got {text!r} ({part.strip()!r} is not a "
+                "number)"
+            ) from None
+        if not 0 < q <= 100:
+            raise argparse.ArgumentTypeError(
+                f"percentiles must be in (0, 100], got {part.strip()!r} in {text!r}"
+            )
+        values.append(q)
+    return tuple(sorted(set(values)))
 
 
 class Parser(argparse.ArgumentParser):
@@ -155,7 +196,13 @@ def build_parser() -> Parser:
         help="untimed executions before timing (0 skips the warm-up)",
     )
     p.add_argument(
-        "-d", "--device", type=device_ids, default=[0], help="device id of a GPU backend (CPU: 0)"
+        "-d",
+        "--device",
+        type=device_ids,
+        default=[0],
+        help="device id, or several (0,1,2,3) for one worker process per device, run together; "
+        "GPU backends: CUDA device ids; CPU: the ids name workers, each pinned to its own "
+        "share of the cores",
     )
     p.add_argument(
         "--batchsize",
@@ -194,15 +241,52 @@ def build_parser() -> Parser:
         help="progress bar (default: on when stdout is a terminal and --debug is off)",
         **sw,
     )
+    _add_scaling_options(p)
     return p
 
 
+def _add_scaling_options(p: Parser) -> None:
+    """Issue 6: several devices, concurrent requests, timed runs, percentiles."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    p.add_argument(
+        "--divide_input",
+        default=None,
+        help="with --input and several --device ids: 1 (the default here, as the guide's "
+        "version does) splits the files between the devices, each file run once; 0 runs every "
+        "file on every device",
+        **sw,
+    )
+    p.add_argument(
+        "--threads",
+        type=integer,
+        default=1,
+        help=f"concurrent requests (1 to {MAX_THREADS}): N sessions run requests at once on N "
+        "threads; with --pipeline, N compute threads. On the CPU each session gets cores/N "
+        "intra-op threads unless --intra_op_threads is given",
+    )
+    p.add_argument(
+        "--pipeline",
+        default=False,
+        help="overlap loading, H2D, compute, D2H and saving on separate threads",
+        **sw,
+    )
+    p.add_argument(
+        "--duration",
+        type=seconds,
+        default=None,
+        help="run for this many seconds instead of a loop count: each batch runs at least "
+        "--loop times and until its share of the time is up",
+    )
+    p.add_argument(
+        "--percentiles",
+        type=percentile_list,
+        default=(),
+        help="extra percentiles of compute time (and request latency), e.g. 50,90,95,99,99.9: "
+        "printed after the summary and saved in the JSON",
+    )
+
+
 def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
-    if len(ns.device) > 1:
-        raise UserError(
-            f"--device {','.join(map(str, ns.device))}: one device per run for now; run once per "
-            "device"
-        )
     progress = ns.progress
     if progress is None:
         progress = sys.stdout.isatty() and not ns.debug
@@ -225,6 +309,13 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         seed=ns.seed,
         progress=bool(progress),
         argv=("ais_bench", *argv),
+        # -- devices, concurrency, timed runs, stability (issue 6) --
+        devices=tuple(ns.device) if len(ns.device) > 1 else None,
+        divide_input=True if ns.divide_input is None else bool(ns.divide_input),
+        threads=ns.threads,
+        pipeline=bool(ns.pipeline),
+        duration=ns.duration,
+        percentiles=ns.percentiles,
     )
 
 
@@ -253,6 +344,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
+        if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):
+            log.warning("--divide_input has an effect only with --input and several --device ids")
+        from ais_bench import launcher
+
+        if cfg.devices is not None:
+            return _print_multi(launcher.run(cfg), cfg)
+        launcher.check_devices(cfg.backend, [cfg.device])
         from ais_bench import bench
 
         report = bench.run(cfg)
@@ -267,8 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    for line in report.lines(cfg.display_all_summary):
-        log.info("%s", line)
+    _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     if report.error:
@@ -279,5 +376,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return InferenceError.exit_code
     if report.interrupted:
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _print_report(report: Report, display_all: bool, who: str = "") -> None:
+    """The guide's block, then (issue 6) percentiles, stability, concurrency and one warning."""
+    for line in report.lines(display_all):
+        log.info("%s", line)
+    for line in report.extra_lines():
+        log.info("%s", line)
+    warning = report.stability_warning()
+    if warning:
+        log.warning("%s%s", who, warning)
+
+
+def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
+    """Each worker's block in turn, then the guide's closing lines; the exit code."""
+    for o in multi.outcomes:
+        if o.report is not None:
+            _print_report(o.report, cfg.display_all_summary, f"{o.name}: ")
+    for o in multi.failures:
+        print(f"[ERROR] {o.name}: {o.error}", file=sys.stderr)
+    ok = len(multi.outcomes) - len(multi.failures)
+    log.info("multidevice run end: %d of %d workers succeeded", ok, len(multi.outcomes))
+    for line in multi.closing_lines():
+        print(line, flush=True)
+    log.info("summary throughput:%s", multi.total_throughput)
+    if multi.summary_path:
+        log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    if multi.failures:
+        bad_input = all(o.user_error for o in multi.failures)
+        return UserError.exit_code if bad_input else InferenceError.exit_code
+    if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
     return 0

@@ -74,4 +74,9 @@ class Session(Protocol):
 
     def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]: ...
 
+    def twin(self) -> Session:
+        """Another handle on the same loaded model with its own device buffers: requests on
+        twins may run concurrently from several threads (issue 6)."""
+        ...
+
     def close(self) -> None: ...
