@@ -109,6 +109,7 @@ class Work:
         self._key = -1
         self._open: dict[int, _Entry] = {}
         self._exhausted = False
+        self.latest_end_ns = 0  # the latest end of a finished request
         self.batches_done = 0
         self.samples = 0
         self.padded = 0
@@ -117,14 +118,10 @@ class Work:
         """The next request (None when the plan is done) and batches this call finished."""
         finished: Finished = []
         with self._lock:
-            if self._t0 is None:
-                self._t0 = now_ns
             while True:
                 cur = self._open.get(self._key)
                 if cur is not None and not cur.closed:
-                    if cur.issued < self._loop or (
-                        self._budget and now_ns - self._t0 < (self._key + 1) * self._budget
-                    ):
+                    if cur.issued < self._loop or (self._budget and self._time_left(now_ns)):
                         cur.issued += 1
                         return (self._key, cur.batch), finished
                     cur.closed = True
@@ -138,9 +135,24 @@ class Work:
                 self._key += 1
                 self._open[self._key] = _Entry(nxt)
 
-    def finish(self, key: int, outs: list[np.ndarray]) -> Finished:
+    def _time_left(self, now_ns: int) -> bool:
+        # The clock starts at the first timed request's start (as in runner.run_loop), known
+        # once a request finishes; until then there is time left.
+        return self._t0 is None or now_ns - self._t0 < (self._key + 1) * self._budget
+
+    def finish(
+        self,
+        key: int,
+        outs: list[np.ndarray],
+        started_ns: int | None = None,
+        ended_ns: int = 0,
+    ) -> Finished:
+        """Record a completed request (and when its first stage started and its last ended)."""
         finished: Finished = []
         with self._lock:
+            if started_ns is not None and (self._t0 is None or started_ns < self._t0):
+                self._t0 = started_ns
+            self.latest_end_ns = max(self.latest_end_ns, ended_ns)
             entry = self._open[key]
             entry.completed += 1
             entry.outs = outs
@@ -300,7 +312,7 @@ def _stream(
             rec.stamps[3][i] = pc()
             rec.n = i + 1
             now = rec.stamps[3][i]
-            _save(work.finish(key, outs), sink)
+            _save(work.finish(key, outs, rec.stamps[0][i], now), sink)
     except BaseException as exc:  # reported by the caller; the thread must not die silently
         state.fail(exc)
 
@@ -430,7 +442,9 @@ def run_pipeline(
 
         def load() -> None:
             while not state.stop.is_set():
-                req, finished = work.take(pc())
+                # The time is up once a request has *ended* after the deadline, so the run
+                # lasts at least the duration even though loading runs ahead of the engine.
+                req, finished = work.take(work.latest_end_ns)
                 for f in finished:
                     _put(q_save, f, state)
                 if req is None:
@@ -484,7 +498,7 @@ def run_pipeline(
                 q_free.put(r.slot)
                 r.slot = None
                 done.append(r)
-                for f in work.finish(r.key, outs):
+                for f in work.finish(r.key, outs, r.t[0], r.t[5]):
                     _put(q_save, f, state)
             _put(q_save, _END, state)
 

@@ -118,13 +118,13 @@ def test_work_from_many_threads_runs_every_request_once():
 
 def test_work_with_a_duration_gives_each_batch_its_share():
     bs = batches(2)
-    work = Work(iter(bs), 2, 1, 1.0)  # 0.5 s per batch
+    work = Work(iter(bs), 2, 1, 1.0)  # 0.5 s per batch, from the first request's start
     keys = []
     for now_s in (0.0, 0.1, 0.4, 0.6, 0.9, 1.2):
         req, _ = work.take(int(now_s * 1e9))
         keys.append(None if req is None else req[0])
         if req is not None:
-            work.finish(req[0], [])
+            work.finish(req[0], [], started_ns=int((now_s + 0.05) * 1e9))
     assert keys == [0, 0, 0, 1, 1, None]
 
 
