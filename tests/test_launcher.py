@@ -129,3 +129,14 @@ def test_concurrent_devices_sum_their_load_throughput():
     r.streams, r.span_s = 2, 0.02  # 10 requests of batch 2 in 20 ms: 1000 samples/s
     assert r.throughput == 500.0  # the guide's formula counts one stream
     assert r.device_throughput == pytest.approx(1000.0)
+
+
+def test_benchmark_function_runs_several_devices(zoo_path):
+    import ais_bench
+
+    multi = ais_bench.benchmark(str(zoo_path("tiny")), devices=(0, 1), loop=3)
+    assert isinstance(multi, MultiReport)
+    assert [o.device for o in multi.outcomes] == [0, 1] and not multi.failures
+    assert all(o.report.compute.count == 3 for o in multi.outcomes)
+    one = ais_bench.benchmark(str(zoo_path("tiny")), devices=(2,), loop=2)
+    assert isinstance(one, Report) and one.device_id == 2
