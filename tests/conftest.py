@@ -44,7 +44,7 @@ def cli_env(zoo_cache: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def cli(cli_env: dict[str, str]):  # noqa: ANN201
+def cli(cli_env: dict[str, str]):
     """Run `python -m ais_bench ARGS...` and return its exit code and output."""
 
     def run(*args: str, cwd: Path | None = None, timeout: float = 300, **env: str) -> CliResult:
@@ -63,7 +63,7 @@ def cli(cli_env: dict[str, str]):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def zoo_path(zoo_cache: Path):  # noqa: ANN201
+def zoo_path(zoo_cache: Path):
     """zoo_path("resnet") -> Path of the cached built-in model (built once per session)."""
     from ais_bench import zoo
 
