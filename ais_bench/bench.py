@@ -125,6 +125,11 @@ def run(cfg: RunConfig) -> Report:
         folder = out.folder if out is not None else Path.cwd()
         saved = exception_dump.save(cfg, result.error, input_names, failed_feed, folder)
         report.inspection["exception"] = saved.to_json()
+        if saved.files:
+            log.info(
+                "exception_cb: %d files in %s; turn them into .npy with: python -m "
+                "ais_bench.convert_exception_bin --input %s", len(saved.files), folder, folder,
+            )
     if out is not None:
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)

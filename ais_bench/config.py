@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ais_bench import acl_json
 from ais_bench.acl_json import AclConfig, DumpTarget
 from ais_bench.errors import UserError
 
@@ -105,8 +106,6 @@ class RunConfig:
         if acl_path is None:
             object.__setattr__(self, "acl", None)
         elif self.acl is None or self.acl.path != acl_path:
-            from ais_bench import acl_json
-
             object.__setattr__(self, "acl", acl_json.read(acl_path))
         self.inspection()
 

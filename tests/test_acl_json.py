@@ -120,3 +120,21 @@ def test_switch_rules_without_acl_json(tmp_path: Path) -> None:
     p = write(tmp_path, {"profiler": {"switch": "on", "output": "o"}})
     cfg = RunConfig(model="m.onnx", acl_json_path=p)
     assert cfg.replace(model="other.onnx").acl is cfg.acl
+
+
+def test_infer_session_validates_acl_json_and_says_it_is_cli_only(
+    tmp_path: Path, zoo_path, caplog, monkeypatch
+) -> None:
+    import logging
+
+    from ais_bench.infer.interface import InferSession
+
+    monkeypatch.setattr(logging.getLogger("ais_bench"), "propagate", True)
+    bad = write(tmp_path, '{"profiler": ', "bad.json")
+    with pytest.raises(UserError, match="invalid JSON at line 1"):
+        InferSession(0, str(zoo_path("tiny")), acl_json_path=str(bad))
+    good = write(tmp_path, {"profiler": {"switch": "on", "output": "p"}})
+    with caplog.at_level(logging.WARNING, logger="ais_bench"):
+        s = InferSession(0, str(zoo_path("tiny")), acl_json_path=str(good))
+    s.free_resource()
+    assert any("only the command line runs" in r.message for r in caplog.records)
