@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
-from ais_bench import hostinfo, inputs, outputs, zoo
+from ais_bench import dump, exception_dump, folders, hostinfo, inputs, outputs, profiling, zoo
 from ais_bench.backends import open_session
 from ais_bench.backends.base import Session, TensorSpec
-from ais_bench.config import RunConfig
+from ais_bench.config import Inspection, RunConfig
 from ais_bench.inputs import Batch, InputPlan
 from ais_bench.outputs import OutputDir
 from ais_bench.runner import RunResult, run_loop
@@ -64,23 +66,41 @@ class OutputWriter:
 
 def run(cfg: RunConfig) -> Report:
     """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set)."""
+    model_arg = cfg.model
     model = zoo.resolve(cfg.model)
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model)
+    insp = check_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
+    prof = (
+        profiling.ProfilerRun.prepare(insp.profiler_root, run_name)
+        if insp.profiler_root is not None
+        else None
+    )
     start = time.time()
-    session = open_session(cfg)
+    session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
+    first: Batch | None = None
+    failed_feed: list[np.ndarray] = []
+    trace: str | None = None
     try:
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in describe_model(session):
             log.debug("%s", line)
+        input_names = [s.name for s in session.inputs]
         plan = plan_inputs(cfg, session)
         batchsize = deduce_batchsize(cfg, session.inputs, plan)
         log.info("try get model batchsize:%d", batchsize)
+        if insp.dump_root is not None:
+            first, plan = peek(plan)
         writer = OutputWriter(out, cfg.outfmt) if out is not None else None
         progress = cfg.progress if cfg.progress is not None else False
         result = run_loop(session, plan, cfg.loop, cfg.warmup_count, writer, progress)
+        if result.error:
+            failed_feed = session.staged_arrays()
+        if prof is not None:
+            trace = session.end_profiling()
     finally:
         session.close()
     end = time.time()
@@ -89,11 +109,56 @@ def run(cfg: RunConfig) -> Report:
     report = make_report(cfg, session, result, batchsize, start, end)
     if writer is not None:
         report.filesinfo = writer.filesinfo
+    if prof is not None and trace is not None:
+        report.profiled = True
+        warmups = cfg.warmup_count if result.batches_planned else 0
+        profile = prof.finish(trace, warmups, result.compute_ms)
+        report.inspection["profiler"] = profile.to_json()
+    if first is not None:
+        if result.error:
+            log.warning("dump: skipped, the inference failed (see the exception_cb files)")
+        else:
+            dumped = dump.run(cfg, insp, model_arg, run_name, input_names, first.arrays)
+            if dumped is not None:
+                report.inspection["dump"] = dumped.to_json()
+    if result.error and failed_feed:
+        folder = out.folder if out is not None else Path.cwd()
+        saved = exception_dump.save(cfg, result.error, input_names, failed_feed, folder)
+        report.inspection["exception"] = saved.to_json()
+        if saved.files:
+            log.info(
+                "exception_cb: %d files in %s; turn them into .npy with: python -m "
+                "ais_bench.convert_exception_bin --input %s", len(saved.files), folder, folder,
+            )
     if out is not None:
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)
         report.save(out.summary_path)
     return report
+
+
+def check_inspection(cfg: RunConfig) -> Inspection:
+    """The run's profiler/dump plan, with its folders checked before anything is loaded."""
+    insp = cfg.inspection()
+    if cfg.acl is not None and (cfg.profiler or cfg.dump):
+        log.warning("--acl_json_path takes priority: --profiler and --dump are ignored")
+    if cfg.acl is not None and insp.profiler_root is None and insp.dump_root is None:
+        log.info("%s turns on neither the profiler nor a dump", insp.source)
+    fix = f"pick a writable folder ({insp.source})"
+    if insp.profiler_root is not None:
+        folders.writable_root(insp.profiler_root, "profiler", fix)
+    if insp.dump_root is not None:
+        folders.writable_root(insp.dump_root, "dump", fix)
+    return insp
+
+
+def peek(plan: InputPlan) -> tuple[Batch | None, InputPlan]:
+    """The plan's first batch, and a plan that still yields every batch."""
+    batches = iter(plan)
+    first = next(batches, None)
+    if first is None:
+        return None, InputPlan(plan.count, [])
+    return first, InputPlan(plan.count, itertools.chain([first], batches))
 
 
 def make_report(

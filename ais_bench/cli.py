@@ -194,7 +194,34 @@ def build_parser() -> Parser:
         help="progress bar (default: on when stdout is a terminal and --debug is off)",
         **sw,
     )
+    _add_inspection_options(p)
     return p
+
+
+def _add_inspection_options(p: Parser) -> None:
+    """--profiler, --dump and --acl_json_path: looking inside a run."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    p.add_argument(
+        "--profiler",
+        default=False,
+        help="collect ONNX Runtime's per-operator profile into OUTPUT/profiler/ and print the "
+        "slowest operator types and nodes (needs --output; not with --dump)",
+        **sw,
+    )
+    p.add_argument(
+        "--dump",
+        default=False,
+        help="write every intermediate tensor of one inference to OUTPUT/dump/<date-time>/ as "
+        ".npy, with an index.csv (needs --output; not with --profiler)",
+        **sw,
+    )
+    p.add_argument(
+        "--acl_json_path",
+        type=Path,
+        default=None,
+        help='acl.json with a "profiler" or "dump" section (the guide\'s format); it takes '
+        "priority over --profiler and --dump",
+    )
 
 
 def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
@@ -224,6 +251,10 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         graph_opt_level=ns.graph_opt_level,
         seed=ns.seed,
         progress=bool(progress),
+        # --- profiler, dump, acl.json ---
+        profiler=bool(ns.profiler),
+        dump=bool(ns.dump),
+        acl_json_path=ns.acl_json_path,
         argv=("ais_bench", *argv),
     )
 

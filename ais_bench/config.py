@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ais_bench import acl_json
+from ais_bench.acl_json import AclConfig, DumpTarget
 from ais_bench.errors import UserError
 
 OUTFMTS = ("BIN", "NPY", "TXT")
@@ -35,6 +37,12 @@ class RunConfig:
     graph_opt_level: str = "all"
     seed: int = 0
     progress: bool | None = None
+    # --- profiler, dump, acl.json (looking inside a run) ---
+    profiler: bool = False
+    dump: bool = False
+    acl_json_path: Path | None = None
+    # Parsed from acl_json_path once, when the config is built; replace() carries it over.
+    acl: AclConfig | None = field(default=None, repr=False)
     # The command line as typed, kept for the summary JSON's "args".
     argv: tuple[str, ...] = field(default_factory=tuple)
 
@@ -93,6 +101,66 @@ class RunConfig:
                 bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name,
                 f"--output_dirname must be a plain folder name (no '/'), got {name!r}",
             )
+        # --- profiler, dump, acl.json ---
+        acl_path = None if self.acl_json_path is None else Path(self.acl_json_path)
+        if acl_path is None:
+            object.__setattr__(self, "acl", None)
+        elif self.acl is None or self.acl.path != acl_path:
+            object.__setattr__(self, "acl", acl_json.read(acl_path))
+        self.inspection()
+
+    def inspection(self) -> Inspection:
+        """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""
+        acl = self.acl
+        if acl is not None:
+            where = f"--acl_json_path {acl.path}"
+            profiler_root = dump_root = None
+            if acl.profiler:
+                profiler_root = acl.profiler_output or self._default_folder(
+                    "profiler",
+                    f'{where} turns the profiler on but gives no "output" and --output is not '
+                    'set: add "output": "DIR" to its profiler section, or pass --output DIR',
+                )
+            if acl.dump:
+                dump_root = acl.dump_path or self._default_folder(
+                    "dump",
+                    f'{where} asks for a dump but gives no "dump_path" and --output is not set: '
+                    'add "dump_path": "DIR" to its dump section, or pass --output DIR',
+                )
+            return Inspection(profiler_root, dump_root, acl.dump_mode, acl.dump_list, where)
+        _require(
+            not (self.profiler and self.dump),
+            "--profiler and --dump cannot be used together: run once with --profiler 1 and "
+            "once with --dump 1",
+        )
+        if self.profiler:
+            root = self._default_folder(
+                "profiler", "--profiler needs --output to know where to write: add --output DIR"
+            )
+            return Inspection(profiler_root=root, source="--profiler")
+        if self.dump:
+            root = self._default_folder(
+                "dump", "--dump needs --output to know where to write: add --output DIR"
+            )
+            return Inspection(dump_root=root, source="--dump")
+        return Inspection()
+
+    def _default_folder(self, name: str, missing_output: str) -> Path:
+        if self.output is None:
+            raise UserError(missing_output)
+        return Path(self.output) / name
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The looking-inside part of a run: a profiler trace folder, or a tensor dump folder."""
+
+    profiler_root: Path | None = None
+    dump_root: Path | None = None
+    dump_mode: str = "output"
+    # From an acl.json's dump_list: only these models (and nodes) are dumped; empty means all.
+    dump_list: tuple[DumpTarget, ...] = ()
+    source: str = ""  # the option or file that asked, for messages
 
 
 def _require(ok: bool, message: str) -> None:

@@ -87,6 +87,9 @@ class Report:
     host_cpu: str = ""
     output_dir: str | None = None
     summary_path: str | None = None
+    # --- profiler, dump, inputs saved on an inference error ---
+    profiled: bool = False  # ONNX Runtime's profiler was on: the times include its overhead
+    inspection: dict[str, Any] = field(default_factory=dict)  # "profiler"/"dump"/"exception"
 
     @property
     def compute_label(self) -> str:
@@ -114,6 +117,9 @@ class Report:
             f"throughput 1000*batchsize.mean({bs})/{self.compute_label}.mean({self.compute.mean}): "
             f"{self.throughput}"
         )
+        if self.profiled:
+            out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
+                       "its overhead)")
         out.append(RULE)
         return out
 
@@ -148,6 +154,8 @@ class Report:
             },
             "interrupted": self.interrupted,
             "error": self.error,
+            "profiled": self.profiled,
+            **self.inspection,
         }
 
     def save(self, path: Path) -> None:

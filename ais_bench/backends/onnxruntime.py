@@ -123,7 +123,9 @@ class OrtSession:
         self._staged: list[np.ndarray] = []
 
     @classmethod
-    def open(cls, cfg: RunConfig) -> OrtSession:
+    def open(cls, cfg: RunConfig, profile_prefix: Path | None = None) -> OrtSession:
+        """Load cfg.model; with `profile_prefix`, ONNX Runtime's profiler records every run and
+        end_profiling() writes the trace to '<profile_prefix>_<date>.json'."""
         import onnxruntime as ort
 
         path = check_model_path(cfg.model)
@@ -137,6 +139,9 @@ class OrtSession:
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
         }[cfg.graph_opt_level]
         so.log_severity_level = 2 if cfg.debug else 3
+        if profile_prefix is not None:
+            so.enable_profiling = True
+            so.profile_file_prefix = str(profile_prefix)
         providers = provider_list(cfg.backend, cfg.device)
         try:
             sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
@@ -201,6 +206,14 @@ class OrtSession:
     def output_values(self) -> list[Any]:
         """The last run's outputs as device OrtValues (no copy)."""
         return list(self._binding.get_outputs())
+
+    def staged_arrays(self) -> list[np.ndarray]:
+        """The host arrays of the batch staged last: after a failed run, what it was fed."""
+        return list(self._staged)
+
+    def end_profiling(self) -> str:
+        """Stop the profiler (opened with a profile_prefix) and return the trace file's path."""
+        return self._sess.end_profiling()
 
     def close(self) -> None:
         self._binding.clear_binding_inputs()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ import numpy as np
 from ais_bench.backends import open_session
 from ais_bench.backends.base import TensorSpec
 from ais_bench.config import RunConfig
+
+log = logging.getLogger("ais_bench")
 
 MODES = ("static", "dymbatch", "dymhw", "dymdims", "dymshape")
 
@@ -82,6 +85,8 @@ class InferSession:
             model=self.model_path, device=device_id, debug=debug, loop=loop, backend=backend
         )
         self.loop = cfg.loop
+        if acl_json_path is not None:
+            _check_acl_json(acl_json_path)
         self._session = open_session(cfg)
         self._summary = SessionSummary()
 
@@ -190,3 +195,17 @@ def _as_input(spec: TensorSpec, value: Any, static: bool) -> np.ndarray:
             f"({spec.realsize or 'dynamic'} bytes); got {a.dtype.name} {a.shape} ({a.nbytes} bytes)"
         )
     return a
+
+
+def _check_acl_json(path: str) -> None:
+    """Validate the acl.json now (a bad file fails here) and say plainly that the Python API does
+    not act on it: profiling and dumps are run by the command line."""
+    from ais_bench import acl_json
+
+    acl = acl_json.read(path)
+    if acl.profiler or acl.dump:
+        log.warning(
+            "InferSession: %s asks for %s, which only the command line runs (python -m ais_bench "
+            "--model ... --acl_json_path %s); this session runs without it",
+            path, "the profiler" if acl.profiler else "a dump", path,
+        )
