@@ -35,6 +35,9 @@ class Planned:
     fixed: list[tuple[int, ...]]  # every input's shape, in input order
     batchsize: float
 
+    def failed(self, error: str) -> ShapeRun:
+        return ShapeRun(self.index, self.text, self.batchsize, Stats.of(np.empty(0)), error)
+
 
 def plan(cfg: RunConfig, specs: list[TensorSpec]) -> list[Planned]:
     """Every shape of cfg.dymShape_range, resolved against the model, in sweep order."""
@@ -74,42 +77,54 @@ def run(cfg: RunConfig) -> Report:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
         log.info("dymShape_range: %d shape(s) to run", len(todo))
         width = len(str(len(todo) - 1))
+        # Each shape's own summary block; host facts are gathered once, not per shape.
+        base = bench.make_report(cfg, session, _pool([], 0, False), 1, start, start)
         progress = cfg.progress if cfg.progress is not None else False
-        for p in todo:
-            log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
-            t0 = time.time()
-            try:
-                data = inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
-            except UserError as exc:
-                log.warning("dymShape_range %s failed: %s", p.text, exc)
-                runs.append(ShapeRun(p.index, p.text, p.batchsize, Stats.of(np.empty(0)), str(exc)))
-                continue
-            writer = None
-            if out is not None:
-                sub = out.folder / f"dymshape_{p.index:0{width}d}"
-                sub.mkdir(exist_ok=True)
-                writer = bench.OutputWriter(dataclasses.replace(out, folder=sub), cfg.outfmt)
-            result = run_loop(session, data, cfg.loop, cfg.warmup_count, writer, progress)
-            del data
-            if result.interrupted:  # the cut-short shape stays out of the table
-                interrupted = True
-                break
-            if writer is not None:
-                for info in writer.filesinfo.values():
-                    filesinfo[str(len(filesinfo))] = info
-            if result.error is not None or result.compute_ms.size == 0:
+        try:
+            for p in todo:
+                log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
+                try:
+                    data = inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
+                except UserError as exc:
+                    log.warning("dymShape_range %s failed: %s", p.text, exc)
+                    runs.append(p.failed(str(exc)))
+                    continue
+                writer = None
+                if out is not None:
+                    sub = out.folder / f"dymshape_{p.index:0{width}d}"
+                    sub.mkdir(exist_ok=True)
+                    writer = bench.OutputWriter(dataclasses.replace(out, folder=sub), cfg.outfmt)
+                result = run_loop(session, data, cfg.loop, cfg.warmup_count, writer, progress)
+                del data
+                if result.interrupted:  # the cut-short shape stays out of the table
+                    interrupted = True
+                    break
                 if writer is not None:
-                    with contextlib.suppress(OSError):
-                        writer.out.folder.rmdir()  # nothing was written for a failed shape
-                error = result.error or "no timed iteration completed"
-                log.warning("dymShape_range %s failed: %s", p.text, _first_line(error))
-                runs.append(ShapeRun(p.index, p.text, p.batchsize, Stats.of(np.empty(0)), error))
-                continue
-            results.append(result)
-            one = bench.make_report(cfg, session, result, p.batchsize, t0, time.time())
-            for line in one.lines(cfg.display_all_summary):
-                log.info("%s", line)
-            runs.append(ShapeRun(p.index, p.text, p.batchsize, one.compute))
+                    for info in writer.filesinfo.values():
+                        filesinfo[str(len(filesinfo))] = info
+                if result.error is not None or result.compute_ms.size == 0:
+                    if writer is not None:
+                        with contextlib.suppress(OSError):
+                            writer.out.folder.rmdir()  # nothing was written for a failed shape
+                    error = result.error or "no timed iteration completed"
+                    log.warning("dymShape_range %s failed: %s", p.text, _first_line(error))
+                    runs.append(p.failed(error))
+                    continue
+                results.append(result)
+                one = dataclasses.replace(
+                    base,
+                    batchsize=p.batchsize,
+                    compute=Stats.of(result.compute_ms),
+                    h2d=Stats.of(result.h2d_ms),
+                    d2h=Stats.of(result.d2h_ms),
+                )
+                for line in one.lines(cfg.display_all_summary):
+                    log.info("%s", line)
+                runs.append(ShapeRun(p.index, p.text, p.batchsize, one.compute))
+        except KeyboardInterrupt:  # between shapes (run_loop handles it inside a shape)
+            interrupted = True
+        if interrupted:
+            log.warning("interrupted: summarising the %d shape(s) completed", len(runs))
     finally:
         session.close()
     end = time.time()

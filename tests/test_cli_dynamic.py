@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -267,6 +270,27 @@ def test_range_where_every_shape_fails_exits_1(cli):
     assert r.rc == 1
     assert "run_count:1 success_count:0" in r.out
     assert "every one of the 1 shape(s) failed" in r.err
+
+
+def test_ctrl_c_ends_the_sweep_with_the_shapes_done(cli_env, tmp_path):
+    p = subprocess.Popen(
+        [sys.executable, "-m", "ais_bench", "--model", "zoo:multi_io_dynamic", "--loop", "50000",
+         "--dymShape_range", "image:1,3,4,4;tokens:1,1~50", "--output", str(tmp_path),
+         "--output_dirname", "r"],
+        env={**cli_env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    assert p.stdout is not None
+    for line in p.stdout:
+        if "dymShape_range 2/50" in line:
+            break
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    assert "run_count:1 success_count:1" in out and "stopped after 1 of 50 shapes" in out
+    doc = summary_json(tmp_path)
+    assert doc["interrupted"] is True and doc["dymShape_range"]["run_count"] == 1
 
 
 # -- 8. pure inference without shapes ------------------------------------------------------------
