@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ais_bench.config import BACKENDS, GRAPH_OPT_LEVELS, OUTFMTS, PURE_DATA_TYPES, RunConfig
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 log = logging.getLogger("ais_bench")
 
@@ -161,7 +162,9 @@ def build_parser() -> Parser:
         "--batchsize",
         type=integer,
         default=None,
-        help="batch size for the throughput figure (default: the first input's first dim)",
+        help="batch size for the throughput figure (default: deduced: --dymBatch, else the first "
+        "dim given for the first input of --dymDims/--dymShape, else the first input's first "
+        "dim)",
     )
     p.add_argument(
         "--backend",
@@ -233,8 +236,8 @@ def _add_dynamic_shape_options(p: Parser) -> None:
     p.add_argument(
         "--dymShape_range_max",
         type=integer,
-        default=None,
-        help="run a --dymShape_range of more than 1000 shapes: the most shapes to accept",
+        default=RANGE_MAX_DEFAULT,
+        help="the most shapes a --dymShape_range may run; raise it to confirm a bigger sweep",
     )
     p.add_argument(
         "--outputSize",
@@ -279,17 +282,15 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
 
 def _dynamic_shape_fields(ns: argparse.Namespace) -> dict[str, object]:
     """Issue 4: RunConfig parses the spec strings itself (so the Python API takes them too)."""
-    fields: dict[str, object] = {
+    return {
         "dymBatch": ns.dymBatch,
         "dymHW": ns.dymHW,
         "dymDims": ns.dymDims,
         "dymShape": ns.dymShape,
         "dymShape_range": ns.dymShape_range,
         "outputSize": ns.outputSize,
+        "dymShape_range_max": ns.dymShape_range_max,
     }
-    if ns.dymShape_range_max is not None:
-        fields["dymShape_range_max"] = ns.dymShape_range_max
-    return fields
 
 
 def setup_logging(debug: bool) -> None:
