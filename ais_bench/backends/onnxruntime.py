@@ -238,9 +238,10 @@ class OrtSession:
             return
         values = self._binding.get_outputs()
         shapes = [tuple(v.shape()) for v in values]
-        if self._prealloc_shapes is not None and [
-            s or shapes[k] for k, s in enumerate(self._prealloc_shapes)
-        ] == shapes:
+        bound_now = self._prealloc_shapes
+        if bound_now is not None and all(
+            b is None or b == sh for b, sh in zip(bound_now, shapes, strict=True)
+        ):
             return  # already bound for these shapes
         ort = self._ort
         self._binding.clear_binding_outputs()
