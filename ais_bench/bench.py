@@ -10,7 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ais_bench import dump, exception_dump, folders, hostinfo, inputs, outputs, profiling, zoo
+from ais_bench import (
+    dump,
+    exception_dump,
+    folders,
+    hostinfo,
+    inputs,
+    outputs,
+    profiling,
+    shapes,
+    zoo,
+)
 from ais_bench.backends import open_session
 from ais_bench.backends.base import Session, TensorSpec
 from ais_bench.config import Inspection, RunConfig
@@ -34,17 +44,59 @@ def describe_model(session: Session) -> list[str]:
     return lines
 
 
-def deduce_batchsize(cfg: RunConfig, specs: list[TensorSpec], plan: InputPlan) -> int:
-    """--batchsize if given, else the first input's first dim (1 when it has none)."""
+def deduce_batchsize(
+    cfg: RunConfig,
+    specs: list[TensorSpec],
+    plan: InputPlan,
+    fixed: list[tuple[int, ...]] | None = None,
+) -> float:
+    """The batch size behind the throughput figure, as the guide's --batchsize row says.
+
+    --batchsize if given; else the --dymBatch value; else, with --dymDims/--dymShape, the first
+    dim given for the first input named; else the first input's first dim as run (`fixed`, the
+    resolved shapes) or as declared; 1 when it has none.
+    """
     if cfg.batchsize is not None:
         return cfg.batchsize
+    if cfg.dymBatch is not None:
+        return cfg.dymBatch
+    given = cfg.dymDims or cfg.dymShape
+    if given:
+        return shapes.first_dim(given)
+    if fixed:
+        return shapes.first_dim(fixed)
     if specs and specs[0].shape and isinstance(specs[0].shape[0], int) and specs[0].shape[0] > 0:
         return specs[0].shape[0]
     return 1
 
 
-def plan_inputs(cfg: RunConfig, session: Session) -> InputPlan:
-    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed)
+def batch_text(batchsize: float) -> str:
+    return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
+
+
+def resolve_shapes(cfg: RunConfig, specs: list[TensorSpec]) -> list[tuple[int, ...]]:
+    """Each input's concrete shape from the model and --dymBatch/--dymHW/--dymDims/--dymShape."""
+    fixed = shapes.resolve(
+        specs,
+        dym_batch=cfg.dymBatch,
+        dym_hw=cfg.dymHW,
+        dims=cfg.dymDims if cfg.dymDims is not None else cfg.dymShape,
+        dims_option="--dymDims" if cfg.dymDims is not None else "--dymShape",
+    )
+    if any(s.is_dynamic for s in specs):
+        log.info(
+            "input shapes: %s",
+            shapes.format_shapes({s.name: f for s, f in zip(specs, fixed, strict=True)}),
+        )
+        for conflict in shapes.shared_dim_conflicts(specs, fixed):
+            log.warning("the model names one dim for several inputs, but %s", conflict)
+    return fixed
+
+
+def plan_inputs(
+    cfg: RunConfig, session: Session, fixed: list[tuple[int, ...]] | None = None
+) -> InputPlan:
+    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, fixed)
 
 
 class OutputWriter:
@@ -66,6 +118,10 @@ class OutputWriter:
 
 def run(cfg: RunConfig) -> Report:
     """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set)."""
+    if cfg.dymShape_range is not None:
+        from ais_bench import sweep
+
+        return sweep.run(cfg)
     model_arg = cfg.model
     model = zoo.resolve(cfg.model)
     if model != cfg.model:
@@ -89,9 +145,10 @@ def run(cfg: RunConfig) -> Report:
         for line in describe_model(session):
             log.debug("%s", line)
         input_names = [s.name for s in session.inputs]
-        plan = plan_inputs(cfg, session)
-        batchsize = deduce_batchsize(cfg, session.inputs, plan)
-        log.info("try get model batchsize:%d", batchsize)
+        fixed = resolve_shapes(cfg, session.inputs)
+        plan = plan_inputs(cfg, session, fixed)
+        batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
+        log.info("try get model batchsize:%s", batch_text(batchsize))
         if insp.dump_root is not None:
             first, plan = peek(plan)
         writer = OutputWriter(out, cfg.outfmt) if out is not None else None

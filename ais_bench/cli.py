@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ais_bench.config import BACKENDS, GRAPH_OPT_LEVELS, OUTFMTS, PURE_DATA_TYPES, RunConfig
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 log = logging.getLogger("ais_bench")
 
@@ -161,7 +162,9 @@ def build_parser() -> Parser:
         "--batchsize",
         type=integer,
         default=None,
-        help="batch size for the throughput figure (default: the first input's first dim)",
+        help="batch size for the throughput figure (default: deduced: --dymBatch, else the first "
+        "dim given for the first input of --dymDims/--dymShape, else the first input's first "
+        "dim)",
     )
     p.add_argument(
         "--backend",
@@ -195,6 +198,7 @@ def build_parser() -> Parser:
         **sw,
     )
     _add_inspection_options(p)
+    _add_dynamic_shape_options(p)
     return p
 
 
@@ -221,6 +225,53 @@ def _add_inspection_options(p: Parser) -> None:
         default=None,
         help='acl.json with a "profiler" or "dump" section (the guide\'s format); it takes '
         "priority over --profiler and --dump",
+    )
+
+
+def _add_dynamic_shape_options(p: Parser) -> None:
+    """Issue 4: fix a dynamic model's input shapes, or sweep a range of them."""
+    p.add_argument(
+        "--dymBatch",
+        type=integer,
+        default=None,
+        help="set every input's dynamic first dim (the batch) to N",
+    )
+    p.add_argument(
+        "--dymHW",
+        default=None,
+        help="'H,W': set the dynamic height and width of 4-D image inputs (NCHW dims 2,3 or "
+        "NHWC dims 1,2, told apart by which dims are dynamic); combines with --dymBatch",
+    )
+    p.add_argument(
+        "--dymDims",
+        default=None,
+        help="whole input shapes by name: 'name:1,600;name2:1,600' (every dynamic input; fixed "
+        "dims must agree with the model)",
+    )
+    p.add_argument(
+        "--dymShape",
+        default=None,
+        help="whole input shapes by name, as --dymDims: 'input1:8,3,5,10;input2:5,3,10,10'",
+    )
+    p.add_argument(
+        "--dymShape_range",
+        default=None,
+        help="run every shape of a range, each with its own warm-up and loop, and print a table: "
+        "'name:1,3,200~224,224-230;name2:1,300' (A~B a closed range, A~B~STEP with a step, A-B-C "
+        "a list; the cartesian product, last dim fastest), or a .info file of one spec a line",
+    )
+    p.add_argument(
+        "--dymShape_range_max",
+        type=integer,
+        default=RANGE_MAX_DEFAULT,
+        help="the most shapes a --dymShape_range may run; raise it to confirm a bigger sweep",
+    )
+    p.add_argument(
+        "--outputSize",
+        default=None,
+        help="'10000,10000': byte budget per model output; outputs whose size (learnt in the "
+        "warm-up) fits are preallocated and bound for the timed loop, others stay "
+        "engine-allocated (--debug says which)",
     )
 
 
@@ -256,7 +307,21 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         dump=bool(ns.dump),
         acl_json_path=ns.acl_json_path,
         argv=("ais_bench", *argv),
+        **_dynamic_shape_fields(ns),
     )
+
+
+def _dynamic_shape_fields(ns: argparse.Namespace) -> dict[str, object]:
+    """Issue 4: RunConfig parses the spec strings itself (so the Python API takes them too)."""
+    return {
+        "dymBatch": ns.dymBatch,
+        "dymHW": ns.dymHW,
+        "dymDims": ns.dymDims,
+        "dymShape": ns.dymShape,
+        "dymShape_range": ns.dymShape_range,
+        "outputSize": ns.outputSize,
+        "dymShape_range_max": ns.dymShape_range_max,
+    }
 
 
 def setup_logging(debug: bool) -> None:

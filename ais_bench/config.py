@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ais_bench import acl_json
+from ais_bench import acl_json, shapes
 from ais_bench.acl_json import AclConfig, DumpTarget
 from ais_bench.errors import UserError
 
@@ -45,9 +45,36 @@ class RunConfig:
     acl: AclConfig | None = field(default=None, repr=False)
     # The command line as typed, kept for the summary JSON's "args".
     argv: tuple[str, ...] = field(default_factory=tuple)
+    # -- dynamic shapes (issue 4), named as the guide's options; strings are parsed here --
+    dymBatch: int | None = None
+    dymHW: tuple[int, int] | None = None
+    dymDims: dict[str, tuple[int, ...]] | None = None
+    dymShape: dict[str, tuple[int, ...]] | None = None
+    dymShape_range: shapes.ShapeRange | None = None
+    dymShape_range_max: int = shapes.RANGE_MAX_DEFAULT
+    outputSize: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        self._parse_dynamic_shapes()
         self.validate()
+
+    def _parse_dynamic_shapes(self) -> None:
+        """Issue 4: the spec strings of --dymHW/--dymDims/--dymShape/... as plain values."""
+
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        if isinstance(self.dymHW, str):
+            put("dymHW", shapes.parse_hw(self.dymHW))
+        elif self.dymHW is not None:
+            put("dymHW", shapes.parse_hw(",".join(map(str, self.dymHW))))
+        put("dymDims", shapes.shape_value(self.dymDims, "--dymDims"))
+        put("dymShape", shapes.shape_value(self.dymShape, "--dymShape"))
+        put("dymShape_range", shapes.range_value(self.dymShape_range))
+        sizes = self.outputSize
+        if sizes is not None and not isinstance(sizes, str):
+            sizes = ",".join(map(str, sizes)) if isinstance(sizes, tuple | list) else str(sizes)
+        put("outputSize", None if sizes is None else shapes.parse_sizes(sizes))
 
     def replace(self, **changes: object) -> RunConfig:
         return dataclasses.replace(self, **changes)
@@ -91,6 +118,7 @@ class RunConfig:
             f"--graph_opt_level must be one of {', '.join(GRAPH_OPT_LEVELS)}, "
             f"got {self.graph_opt_level!r}",
         )
+        self._validate_dynamic_shapes()
         if self.output_dirname is not None:
             _require(
                 self.output is not None,
@@ -108,6 +136,37 @@ class RunConfig:
         elif self.acl is None or self.acl.path != acl_path:
             object.__setattr__(self, "acl", acl_json.read(acl_path))
         self.inspection()
+
+    def _validate_dynamic_shapes(self) -> None:
+        _require(
+            self.dymBatch is None or (isinstance(self.dymBatch, int) and self.dymBatch >= 1),
+            f"--dymBatch must be a positive integer, got {self.dymBatch}",
+        )
+        _require(
+            isinstance(self.dymShape_range_max, int) and self.dymShape_range_max >= 1,
+            f"--dymShape_range_max must be a positive integer, got {self.dymShape_range_max}",
+        )
+        given = [
+            name
+            for name, value in (
+                ("--dymBatch", self.dymBatch),
+                ("--dymHW", self.dymHW),
+                ("--dymDims", self.dymDims),
+                ("--dymShape", self.dymShape),
+                ("--dymShape_range", self.dymShape_range),
+            )
+            if value is not None
+        ]
+        # --dymBatch and --dymHW set different dims, so they combine; the others give whole
+        # shapes and stand alone.
+        if len(given) > 1 and given != ["--dymBatch", "--dymHW"]:
+            raise UserError(
+                f"{' and '.join(given)} each set input shapes: use one (only --dymBatch and "
+                "--dymHW combine; --dymDims/--dymShape give whole shapes, --dymShape_range a list "
+                "of them)"
+            )
+        if self.dymShape_range is not None:
+            shapes.check_range_count(self.dymShape_range, self.dymShape_range_max)
 
     def inspection(self) -> Inspection:
         """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""

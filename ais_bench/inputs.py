@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ def static_shape(spec: TensorSpec) -> tuple[int, ...]:
     if spec.is_dynamic:
         raise UserError(
             f"model input {spec.name!r} has dynamic dims {spec.shape_text()}; pure data needs "
-            "fixed shapes: export the model with static input shapes"
+            "fixed shapes: set them with --dymBatch, --dymHW, --dymDims or --dymShape"
         )
     return tuple(int(d) for d in spec.shape)
 
@@ -62,7 +63,24 @@ def pure_array(
     return rng.standard_normal(size=shape).astype(dt)
 
 
-def pure_plan(specs: list[TensorSpec], kind: str, seed: int = 0) -> InputPlan:
+def pure_plan(
+    specs: list[TensorSpec],
+    kind: str,
+    seed: int = 0,
+    shapes: list[tuple[int, ...]] | None = None,
+) -> InputPlan:
+    """One batch of generated data; `shapes` (from shapes.resolve) fix dynamic inputs."""
     rng = np.random.default_rng(seed)
-    arrays = [pure_array(s, static_shape(s), kind, rng) for s in specs]
+    if shapes is None:
+        shapes = [static_shape(s) for s in specs]
+    arrays = []
+    for s, shape in zip(specs, shapes, strict=True):
+        try:
+            arrays.append(pure_array(s, shape, kind, rng))
+        except (MemoryError, ValueError):
+            raise UserError(
+                f"input {s.name!r} at shape {list(shape)} needs "
+                f"{math.prod(shape) * s.dtype.itemsize} bytes, more than this machine can "
+                "allocate: pick smaller dims"
+            ) from None
     return InputPlan(1, [Batch(arrays)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -12,6 +13,7 @@ import numpy as np
 
 RULE = "------------------------------------------------------"
 TITLE = "-----------------Performance Summary------------------"
+RANGE_TITLE = "-----------------dyshape_range Performance Summary------------------"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Report:
     # --- profiler, dump, inputs saved on an inference error ---
     profiled: bool = False  # ONNX Runtime's profiler was on: the times include its overhead
     inspection: dict[str, Any] = field(default_factory=dict)  # "profiler"/"dump"/"exception"
+    # -- --dymShape_range (issue 4): one result per shape; the figures above pool the OK ones --
+    dymshape_range: RangeSummary | None = None
 
     @property
     def compute_label(self) -> str:
@@ -106,6 +110,8 @@ class Report:
 
     def lines(self, display_all: bool = False) -> list[str]:
         """The guide's summary block, one string per printed line (without the [INFO] tag)."""
+        if self.dymshape_range is not None:
+            return self.dymshape_range.lines(self.compute_label)
         out = [TITLE]
         if display_all:
             out.append(self.h2d.line("H2D_latency"))
@@ -156,6 +162,11 @@ class Report:
             "error": self.error,
             "profiled": self.profiled,
             **self.inspection,
+            **(
+                {"dymShape_range": self.dymshape_range.to_json()}
+                if self.dymshape_range is not None
+                else {}
+            ),
         }
 
     def save(self, path: Path) -> None:
@@ -165,6 +176,111 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class ShapeRun:
+    """One shape of a --dymShape_range sweep: what ran, and how fast (or why it failed)."""
+
+    index: int  # position in the sweep's order
+    dymshape: str  # the shapes, in --dymShape's grammar
+    batchsize: float
+    compute: Stats
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.compute.count > 0
+
+    @property
+    def throughput(self) -> float:
+        if not self.ok or self.compute.mean <= 0:
+            return 0.0
+        return 1000.0 * self.batchsize / self.compute.mean
+
+
+CSV_FIELDS = (
+    "index", "dymshape", "result", "batchsize", "throughput", "mean_ms", "median_ms", "p99_ms",
+    "min_ms", "max_ms", "count", "error",
+)
+
+
+@dataclass
+class RangeSummary:
+    """The sweep's table: printed as the original's block, saved as CSV and in the JSON."""
+
+    runs: list[ShapeRun]
+    planned: int
+    csv_path: str | None = None
+
+    @property
+    def ok_runs(self) -> list[ShapeRun]:
+        return [r for r in self.runs if r.ok]
+
+    @property
+    def avg_throughput(self) -> float:
+        ok = self.ok_runs
+        return sum(r.throughput for r in ok) / len(ok) if ok else 0.0
+
+    def ranked(self) -> list[ShapeRun]:
+        """Fastest first; failed shapes last, in sweep order."""
+        return sorted(self.runs, key=lambda r: (not r.ok, -r.throughput, r.index))
+
+    def lines(self, label: str) -> list[str]:
+        out = [
+            RANGE_TITLE,
+            f"run_count:{len(self.runs)} success_count:{len(self.ok_runs)} "
+            f"avg_throughput:{self.avg_throughput}",
+        ]
+        for r in self.ranked():
+            line = (
+                f"{r.index} dymshape:{r.dymshape} result:{'OK' if r.ok else 'Failed'} "
+                f"throughput:{r.throughput}"
+            )
+            if r.ok:
+                c = r.compute
+                line += f" {label}(ms) mean:{c.mean} median:{c.median} p99:{c.p99}"
+            out.append(line)
+        if len(self.runs) < self.planned:
+            out.append(f"stopped after {len(self.runs)} of {self.planned} shapes")
+        out.append(RULE)
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": r.index,
+                "dymshape": r.dymshape,
+                "result": "OK" if r.ok else "Failed",
+                "batchsize": r.batchsize,
+                "throughput": r.throughput,
+                "mean_ms": r.compute.mean,
+                "median_ms": r.compute.median,
+                "p99_ms": r.compute.p99,
+                "min_ms": r.compute.min,
+                "max_ms": r.compute.max,
+                "count": r.compute.count,
+                "error": r.error or "",
+            }
+            for r in self.runs
+        ]
+
+    def write_csv(self, path: Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            w.writeheader()
+            w.writerows(self.rows())
+        self.csv_path = str(path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_count": len(self.runs),
+            "planned_count": self.planned,
+            "success_count": len(self.ok_runs),
+            "avg_throughput": self.avg_throughput,
+            "csv": self.csv_path,
+            "results": self.rows(),
+        }
 
 
 def _num(x: float) -> int | float:

@@ -147,7 +147,7 @@ def test_summary_of_completed_batches_is_saved(tmp_path: Path, monkeypatch) -> N
     bad = np.array([[-3, 0, 2]], np.int64)
     plan = InputPlan(3, [Batch([good], stems=["a"]), Batch([good], stems=["b"]),
                          Batch([bad], stems=["c"])])
-    monkeypatch.setattr(bench, "plan_inputs", lambda cfg, session: plan)
+    monkeypatch.setattr(bench, "plan_inputs", lambda cfg, session, fixed=None: plan)
     cfg = RunConfig(model=str(tmp_path / "g.onnx"), output=tmp_path / "res", loop=2)
     report = bench.run(cfg)
     assert report.error and "out of data bounds" in report.error
