@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +38,12 @@ class RunConfig:
     progress: bool | None = None
     # The command line as typed, kept for the summary JSON's "args".
     argv: tuple[str, ...] = field(default_factory=tuple)
+    # -- file inputs (issue 3): --input paths (files, or one folder per model input) --
+    input: tuple[str, ...] | None = None
+    output_batchsize_axis: int = 0
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "input", input_paths(self.input))
         self.validate()
 
     def replace(self, **changes: object) -> RunConfig:
@@ -83,6 +88,10 @@ class RunConfig:
             f"--graph_opt_level must be one of {', '.join(GRAPH_OPT_LEVELS)}, "
             f"got {self.graph_opt_level!r}",
         )
+        _require(
+            self.output_batchsize_axis >= 0,
+            f"--output_batchsize_axis must be 0 or more, got {self.output_batchsize_axis}",
+        )
         if self.output_dirname is not None:
             _require(
                 self.output is not None,
@@ -93,6 +102,28 @@ class RunConfig:
                 bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name,
                 f"--output_dirname must be a plain folder name (no '/'), got {name!r}",
             )
+
+
+def input_paths(value: object) -> tuple[str, ...] | None:
+    """--input as paths: a comma-separated string (as typed), a path, or a list of paths."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [p.strip() for p in value.split(",")]
+    elif isinstance(value, os.PathLike):
+        items = [os.fspath(value)]
+    else:
+        try:
+            items = [os.fspath(p) for p in value]  # type: ignore[union-attr]
+        except TypeError:
+            raise UserError(
+                f"input must be paths: a comma-separated string or a list of paths, got {value!r}"
+            ) from None
+    if not items or any(not p for p in items):
+        raise UserError(
+            f"--input {value!r} has an empty path: separate files or folders with single commas"
+        )
+    return tuple(items)
 
 
 def _require(ok: bool, message: str) -> None:

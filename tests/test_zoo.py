@@ -17,6 +17,7 @@ ALL = [
     "bert_dynamic",
     "multi_io",
     "resnet",
+    "resnet_bs4",
     "resnet_dynamic",
     "resnet_dynamic_hw",
     "tiny",
@@ -31,6 +32,10 @@ SPECS: dict[str, tuple[dict, dict]] = {
     "resnet": (
         {"input": (np.float32, (1, 3, 224, 224))},
         {"output": (np.float32, (1, 1000))},
+    ),
+    "resnet_bs4": (
+        {"input": (np.float32, (4, 3, 224, 224))},
+        {"output": (np.float32, (4, 1000))},
     ),
     "resnet_dynamic": (
         {"input": (np.float32, ("batch", 3, 224, 224))},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import numpy as np
 from ais_bench.backends import open_session
 from ais_bench.backends.base import TensorSpec
 from ais_bench.config import RunConfig
+from ais_bench.inputs import load_file
 
 MODES = ("static", "dymbatch", "dymhw", "dymdims", "dymshape")
 
@@ -116,6 +118,8 @@ class InferSession:
     ) -> list[Any]:
         """Run once (or `loop` times) on `feeds`: a list in input order or a dict by name.
 
+        Each feed is an array (or buffer), or the path of a .bin/.npy file holding the input.
+
         `custom_sizes` is accepted for compatibility: ONNX Runtime sizes outputs itself.
         """
         if mode not in MODES:
@@ -150,6 +154,11 @@ class InferSession:
             values = list(feeds)
             if len(values) != len(specs):
                 raise ValueError(f"the model has {len(specs)} inputs, got {len(values)} feeds")
+        # A path feeds that input from a .bin/.npy file, as --input does (issue 3).
+        values = [
+            load_file(v, s) if isinstance(v, (str, os.PathLike)) else v
+            for s, v in zip(specs, values, strict=True)
+        ]
         return [_as_input(s, v, static) for s, v in zip(specs, values, strict=True)]
 
     # -- summary and life -------------------------------------------------------------------
