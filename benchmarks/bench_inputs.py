@@ -1,21 +1,25 @@
 """What reading inputs from files and writing one output per file costs, in one run.
 
-Writes N float32 [1,3,224,224] .bin files (one sample each) for zoo:resnet, then for batch 1
-(zoo:resnet) and batch 4 (zoo:resnet_bs4, 4 files per batch) times, each in a fresh child
-process so its peak RSS is its own:
+Writes N float32 [1,3,224,224] .bin files (one sample each), then for batch 1 (zoo:resnet) and
+batch 4 (zoo:resnet_bs4: 4 files per batch, N/4 iterations) runs four configurations, each in a
+fresh child process so that its peak RSS is its own:
 
-  (a) bare: a plain `InferenceSession.run` loop over an in-memory batch, N/B iterations
-      (after one untimed warm-up), the pure inference the tool cannot beat;
-  (b) tool: `ais_bench --model M --input DIR --output OUT` over the N files (reading on the
-      background thread, N/B timed iterations, one output file per input file), run through
-      `ais_bench.benchmark` in the child, the same code path as the command;
-  (c) the same without --output, to tell the cost of reading from the cost of writing.
+  bare  a plain `InferenceSession.run` loop over one in-memory batch, N/B iterations after one
+        untimed warm-up: the engine alone (the reference DEVELOPERS.md asks for);
+  pure  the tool's pure inference (`ais_bench --model M --loop N/B`, no --input): the same
+        iterations through the tool's timed loop (IO binding: h2d, compute, d2h);
+  files `ais_bench --model M --input DIR --output OUT`: the N files read on the background
+        thread, N/B timed iterations, N output files written on the writer thread;
+  read  the same without --output, to tell the cost of reading from the cost of writing.
 
-The table shows (b)'s end-to-end wall time (its summary's e2e.wall_s: first read to last output
-written, warm-up included) and the whole command's wall time (model load and file checks too)
-against (a)'s, and each child's peak RSS.
+The tool's runs go through `ais_bench.benchmark`, the code path of the command; their time is
+the summary's end-to-end wall time (e2e.wall_s: warm-up, reading, the timed loop, writing up to
+the last output file). "cmd" is the whole call, model load and the check of every file included.
 
-    python benchmarks/bench_inputs.py [--n 500 2000] [--batch 1 4] [--rounds 1] [--workdir /tmp]
+    python benchmarks/bench_inputs.py [--n 500 2000] [--batch 1 4] [--rounds 3] [--workdir DIR]
+
+Times are the best of --rounds alternating rounds (on a shared machine a neighbour only ever adds
+time), peak RSS the largest.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ import numpy as np
 
 MODELS = {1: "resnet", 4: "resnet_bs4"}
 SAMPLE = (1, 3, 224, 224)
+KINDS = ("bare", "pure", "files", "read")
 
 
 def peak_rss_mib() -> float:
@@ -52,34 +56,36 @@ def child_bare(model: str, batch: int, iters: int) -> dict[str, float]:
     for _ in range(iters):
         sess.run(None, feed)
     wall = time.perf_counter() - start
-    return {"wall_s": wall, "command_s": wall, "rss_mib": peak_rss_mib()}
+    return {"wall_s": wall, "cmd_s": wall, "rss_mib": peak_rss_mib()}
 
 
-def child_tool(model: str, data: str, out: str) -> dict[str, float]:
-    """The tool in this process; `out` "-" means no --output (the wall is then read from the
-    returned report, the same figure the summary JSON's e2e.wall_s holds)."""
+def child_tool(model: str, iters: int, data: str, out: str) -> dict[str, float]:
+    """The tool in this process: pure data when `data` is "-", no --output when `out` is "-"."""
     from ais_bench import api
 
-    options = {"input": data, "progress": False}
+    options: dict[str, object] = {"progress": False}
+    if data == "-":
+        options["loop"] = iters
+    else:
+        options["input"] = data
     if out != "-":
         options["output"] = out
     start = time.perf_counter()
     report = api.benchmark(model, **options)
-    command = time.perf_counter() - start
+    cmd = time.perf_counter() - start
     if report.error or report.input_error:
         raise SystemExit(f"ais_bench failed: {report.error or report.input_error}")
+    if report.compute.count != iters:
+        raise SystemExit(f"expected {iters} timed iterations, got {report.compute.count}")
     if out != "-":
         (summary,) = Path(out).glob("*_summary.json")
         assert json.loads(summary.read_text())["e2e"]["wall_s"] == report.wall_s
-    return {"wall_s": report.wall_s, "command_s": command, "rss_mib": peak_rss_mib()}
+    return {"wall_s": report.wall_s, "cmd_s": cmd, "rss_mib": peak_rss_mib()}
 
 
 def run_child(*args: str) -> dict[str, float]:
     p = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
     )
     if p.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{p.stdout}\n{p.stderr}")
@@ -87,7 +93,7 @@ def run_child(*args: str) -> dict[str, float]:
 
 
 def write_inputs(folder: Path, n: int, source: Path | None) -> None:
-    """N sample files; hard links to an existing set where possible (no extra disk)."""
+    """N sample files; hard links into an existing larger set where possible (no extra disk)."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(1)
     for i in range(n):
@@ -98,12 +104,37 @@ def write_inputs(folder: Path, n: int, source: Path | None) -> None:
             rng.standard_normal(SAMPLE, np.float32).tofile(target)
 
 
+def measure(work: Path, n: int, b: int, rounds: int) -> dict[str, dict[str, float]]:
+    from ais_bench import zoo
+
+    model = str(zoo.path(MODELS[b]))
+    iters = str(n // b)
+    data = str(work / f"data{n}")
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in KINDS}
+    for r in range(rounds):  # alternate so drift (turbo, neighbours) hits all sides alike
+        runs["bare"].append(run_child("bare", model, str(b), iters))
+        runs["pure"].append(run_child("tool", model, iters, "-", "-"))
+        out = work / f"out{n}-{b}-{r}"
+        runs["files"].append(run_child("tool", model, iters, data, str(out)))
+        shutil.rmtree(out)
+        runs["read"].append(run_child("tool", model, iters, data, "-"))
+    # Times: the best round (a neighbour's load only ever adds time); RSS: the largest.
+    return {
+        k: {
+            "wall_s": min(x["wall_s"] for x in v),
+            "cmd_s": min(x["cmd_s"] for x in v),
+            "rss_mib": max(x["rss_mib"] for x in v),
+        }
+        for k, v in runs.items()
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[500, 2000])
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 4], choices=sorted(MODELS))
-    ap.add_argument("--rounds", type=int, default=1, help="medians over this many rounds")
-    ap.add_argument("--workdir", default=None, help="where the input files go (default: /tmp)")
+    ap.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
+    ap.add_argument("--workdir", default=None, help="input and output files go here (/tmp)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -111,15 +142,14 @@ def main() -> None:
         if kind == "bare":
             result = child_bare(rest[0], int(rest[1]), int(rest[2]))
         else:
-            result = child_tool(rest[0], rest[1], rest[2])
+            result = child_tool(rest[0], int(rest[1]), rest[2], rest[3])
         print(json.dumps(result))
         return
 
-    from ais_bench import zoo
-
-    for b in args.batch:
-        if max(args.n) % b:
-            raise SystemExit(f"--n must be multiples of the batch {b}")
+    for n in args.n:
+        for b in args.batch:
+            if n % b:
+                raise SystemExit(f"N={n} is not a multiple of the batch {b}")
     work = Path(tempfile.mkdtemp(prefix="bench_inputs-", dir=args.workdir))
     rows = []
     try:
@@ -129,58 +159,37 @@ def main() -> None:
             previous = work / f"data{n}"
         for n in args.n:
             for b in args.batch:
-                model = str(zoo.path(MODELS[b]))
-                bare, tool, read = [], [], []
-                data = str(work / f"data{n}")
-                for r in range(args.rounds):  # alternate so drift hits both sides alike
-                    bare.append(run_child("bare", model, str(b), str(n // b)))
-                    out = work / f"out{n}-{b}-{r}"
-                    tool.append(run_child("tool", model, data, str(out)))
-                    shutil.rmtree(out)
-                    read.append(run_child("tool", model, data, "-"))
-                med = statistics.median
-                rows.append(
-                    {
-                        "n": n,
-                        "b": b,
-                        "iters": n // b,
-                        "bare_s": med(x["wall_s"] for x in bare),
-                        "tool_s": med(x["wall_s"] for x in tool),
-                        "read_s": med(x["wall_s"] for x in read),
-                        "cmd_s": med(x["command_s"] for x in tool),
-                        "bare_rss": med(x["rss_mib"] for x in bare),
-                        "tool_rss": med(x["rss_mib"] for x in tool),
-                    }
-                )
-                print(f"  done N={n} batch={b}", file=sys.stderr, flush=True)
+                rows.append((n, b, measure(work, n, b, args.rounds)))
+                print(f"  measured N={n} batch={b}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     import onnxruntime as ort
 
     print(
-        f"onnxruntime {ort.__version__} CPU, {os.cpu_count()} cores, zoo resnet; {args.rounds} "
-        "round(s), medians; inputs are float32 [1,3,224,224] .bin files (page cache warm)"
+        f"onnxruntime {ort.__version__} CPU, {os.cpu_count()} cores; best of {args.rounds} "
+        f"round(s); N float32 [1,3,224,224] .bin inputs in {work.parent} (page cache warm)"
     )
     head = (
-        f"{'N':>5} {'batch':>5} {'iters':>6} {'(a) bare s':>11} {'(b) tool e2e s':>15} "
-        f"{'(b)/(a)':>8} {'tool cmd s':>11} {'cmd/(a)':>8} {'(c) no-out s':>13} {'(c)/(a)':>8} "
-        f"{'bare RSS MiB':>13} {'tool RSS MiB':>13}"
+        f"{'N':>5} {'batch':>5} {'iters':>6} {'bare s':>8} {'pure s':>8} {'files s':>8} "
+        f"{'files/pure':>10} {'files/bare':>10} {'read s':>8} {'read/pure':>9} {'cmd s':>7} "
+        f"{'RSS MiB bare/pure/files/read':>29}"
     )
     print(head)
     print("-" * len(head))
-    for r in rows:
+    for n, b, m in rows:
+        w = {k: m[k]["wall_s"] for k in KINDS}
+        rss = "/".join(f"{m[k]['rss_mib']:.0f}" for k in KINDS)
         print(
-            f"{r['n']:>5} {r['b']:>5} {r['iters']:>6} {r['bare_s']:>11.3f} {r['tool_s']:>15.3f} "
-            f"{r['tool_s'] / r['bare_s']:>8.3f} {r['cmd_s']:>11.3f} "
-            f"{r['cmd_s'] / r['bare_s']:>8.3f} {r['read_s']:>13.3f} "
-            f"{r['read_s'] / r['bare_s']:>8.3f} {r['bare_rss']:>13.1f} {r['tool_rss']:>13.1f}"
+            f"{n:>5} {b:>5} {n // b:>6} {w['bare']:>8.3f} {w['pure']:>8.3f} {w['files']:>8.3f} "
+            f"{w['files'] / w['pure']:>10.3f} {w['files'] / w['bare']:>10.3f} {w['read']:>8.3f} "
+            f"{w['read'] / w['pure']:>9.3f} {m['files']['cmd_s']:>7.3f} {rss:>29}"
         )
     print(
-        "(b) tool e2e: the summary's e2e.wall_s (warm-up, reading, N/B timed iterations, writing "
-        "N output files); tool cmd: the whole command (model load and file checks too);"
+        "files: --input DIR --output OUT (N files read, N written); read: --input DIR only; "
+        "pure: no --input, --loop N/B;\nbare: InferenceSession.run loop; cmd: the files run's "
+        "whole call (model load, file checks); RSS: each child's peak."
     )
-    print("(c) no-out: (b) without --output (reading and inference only); RSS: peak of the child.")
 
 
 if __name__ == "__main__":
