@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import itertools
 import logging
 import os
@@ -24,6 +26,7 @@ from ais_bench import (
 from ais_bench.backends import open_session
 from ais_bench.backends.base import Session, TensorSpec
 from ais_bench.config import Inspection, RunConfig
+from ais_bench.errors import UserError
 from ais_bench.inputs import Batch, InputPlan
 from ais_bench.outputs import OutputDir
 from ais_bench.runner import RunResult, run_loop
@@ -96,24 +99,77 @@ def resolve_shapes(cfg: RunConfig, specs: list[TensorSpec]) -> list[tuple[int, .
 def plan_inputs(
     cfg: RunConfig, session: Session, fixed: list[tuple[int, ...]] | None = None
 ) -> InputPlan:
+    if cfg.input:
+        return inputs.file_plan(
+            cfg.input, session.inputs, unique_stems=cfg.output is not None, shapes=fixed
+        )
     return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, fixed)
 
 
 class OutputWriter:
-    """Writes each batch's outputs into the result folder and records filesinfo."""
+    """Writes each batch's outputs into the result folder and records filesinfo.
 
-    def __init__(self, out: OutputDir, outfmt: str) -> None:
+    A batch of files that each hold one sample (batch.split) is cut back per file along
+    `axis`: sample X.bin gets X_0, X_1, ... (one per model output), padding rows are dropped,
+    and an output with no batch axis is saved whole once per batch, under its first file's name.
+    Other batches (generated data, files holding a whole batch) are saved whole.
+    """
+
+    def __init__(
+        self, out: OutputDir, outfmt: str, axis: int = 0, names: list[str] | None = None
+    ) -> None:
         self.out = out
         self.outfmt = outfmt
+        self.axis = axis
+        self.names = names or []
         self.filesinfo: dict[str, dict[str, list[str]]] = {}
+        self._whole_noted: set[int] = set()
 
     def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
-        files = [
-            str(outputs.write_array(self.out.folder / f"{batch.stems[0]}_{k}", a, self.outfmt))
-            for k, a in enumerate(arrays)
-        ]
+        if batch.split:
+            self._write_split(batch, arrays)
+            return
+        files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
         infiles = batch.infiles[0] if batch.infiles else []
         self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def _name(self, k: int) -> str:
+        return self.names[k] if k < len(self.names) else f"#{k}"
+
+    def _write(self, stem: str, k: int, array: np.ndarray) -> str:
+        try:
+            return str(outputs.write_array(self.out.folder / f"{stem}_{k}", array, self.outfmt))
+        except OSError as exc:
+            raise UserError(
+                f"cannot write output file {self.out.folder / stem}_{k}: {exc.strerror}"
+            ) from None
+
+    def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
+        rows = len(batch.stems) + batch.padded
+        outfiles: list[list[str]] = [[] for _ in batch.stems]
+        for k, a in enumerate(arrays):
+            axis = outputs.batch_axis(a.shape, rows, self.axis, self._name(k))
+            if axis is None:
+                if k not in self._whole_noted:
+                    self._whole_noted.add(k)
+                    log.debug(
+                        "output %s %s has no batch axis: saved whole, once per batch",
+                        self._name(k), list(a.shape),
+                    )
+                path = self._write(batch.stems[0], k, a)
+                for files in outfiles:
+                    files.append(path)
+                continue
+            parts = outputs.split_rows(a, rows, axis)
+            for i, stem in enumerate(batch.stems):  # padding rows come last: never written
+                outfiles[i].append(self._write(stem, k, parts[i]))
+        for infiles, files in zip(batch.infiles, outfiles, strict=True):
+            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def check(self, specs: list[TensorSpec], rows: int) -> None:
+        """Fail before the timed loop when the declared outputs cannot be split as asked."""
+        for s in specs:
+            outputs.batch_axis(s.shape, rows, self.axis, s.name)
 
 
 def run(cfg: RunConfig) -> Report:
@@ -136,34 +192,79 @@ def run(cfg: RunConfig) -> Report:
         else None
     )
     start = time.time()
-    session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
+    plan: InputPlan | None = None
+    background: outputs.WriterThread | None = None
+    failed: BaseException | None = None
     first: Batch | None = None
     failed_feed: list[np.ndarray] = []
     trace: str | None = None
+
+    def sink(batch: Batch, arrays: list[np.ndarray]) -> None:
+        if background is not None:  # the input arrays are not needed to write outputs
+            background(dataclasses.replace(batch, arrays=[]), arrays)
+
     try:
-        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
-        for line in describe_model(session):
-            log.debug("%s", line)
-        input_names = [s.name for s in session.inputs]
-        fixed = resolve_shapes(cfg, session.inputs)
-        plan = plan_inputs(cfg, session, fixed)
-        batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
-        log.info("try get model batchsize:%s", batch_text(batchsize))
-        if insp.dump_root is not None:
-            first, plan = peek(plan)
-        writer = OutputWriter(out, cfg.outfmt) if out is not None else None
-        progress = cfg.progress if cfg.progress is not None else False
-        result = run_loop(session, plan, cfg.loop, cfg.warmup_count, writer, progress)
-        if result.error:
-            failed_feed = session.staged_arrays()
-        if prof is not None:
-            trace = session.end_profiling()
-    finally:
-        session.close()
+        session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
+        try:
+            log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+            for line in describe_model(session):
+                log.debug("%s", line)
+            input_names = [s.name for s in session.inputs]
+            fixed = resolve_shapes(cfg, session.inputs)
+            plan = plan_inputs(cfg, session, fixed)
+            batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
+            log.info("try get model batchsize:%s", batch_text(batchsize))
+            timed_plan = plan
+            if insp.dump_root is not None:
+                first, timed_plan = peek(plan)
+            writer = None
+            if out is not None:
+                writer = OutputWriter(
+                    out, cfg.outfmt, cfg.output_batchsize_axis, [s.name for s in session.outputs]
+                )
+                if cfg.input:
+                    writer.check(session.outputs, plan.batch_rows)
+                # Files are written on a thread, overlapping the next batch's loop.
+                background = outputs.WriterThread(writer)
+            progress = cfg.progress if cfg.progress is not None else False
+            on_outputs = sink if background is not None else None
+            result = run_loop(
+                session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress
+            )
+            if result.error:
+                failed_feed = session.staged_arrays()
+            if prof is not None:
+                trace = session.end_profiling()
+            if background is not None:
+                # End to end means up to the last output file written.
+                drain = time.perf_counter()
+                failed = background.close()
+                result.wall_s += time.perf_counter() - drain
+        finally:
+            if plan is not None:
+                plan.close()
+            session.close()
+            if background is not None:
+                background.close()  # after an exception: stop the thread, keep that exception
+        if failed is not None:
+            if not isinstance(failed, UserError):
+                raise failed
+            result.input_error = result.input_error or str(failed)
+        if result.input_error and result.batches_done == 0:
+            raise UserError(result.input_error)  # nothing ran: a plain bad-input error
+    except UserError:
+        _discard_empty(out, cfg)
+        raise
     end = time.time()
     for ms in result.compute_ms:
         log.debug("model compute cost : %f", ms)
     report = make_report(cfg, session, result, batchsize, start, end)
+    if cfg.input:
+        # Rows actually run: a file holding a whole batch counts as that many samples.
+        report.samples = result.batches_done * plan.batch_rows - result.padded_samples
+        report.input_files = plan.input_files
+    report.batches_planned = result.batches_planned
+    report.input_error = result.input_error
     if writer is not None:
         report.filesinfo = writer.filesinfo
     if prof is not None and trace is not None:
@@ -213,9 +314,16 @@ def peek(plan: InputPlan) -> tuple[Batch | None, InputPlan]:
     """The plan's first batch, and a plan that still yields every batch."""
     batches = iter(plan)
     first = next(batches, None)
-    if first is None:
-        return None, InputPlan(plan.count, [])
-    return first, InputPlan(plan.count, itertools.chain([first], batches))
+    rest = batches if first is None else itertools.chain([first], batches)
+    return first, dataclasses.replace(plan, batches=rest)
+
+
+def _discard_empty(out: OutputDir | None, cfg: RunConfig) -> None:
+    """A run that failed before writing anything leaves no empty timestamped folder behind."""
+    if out is None or cfg.output_dirname is not None:
+        return
+    with contextlib.suppress(OSError):
+        out.folder.rmdir()  # only succeeds when empty
 
 
 def make_report(

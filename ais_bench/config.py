@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +55,13 @@ class RunConfig:
     dymShape_range_max: int = shapes.RANGE_MAX_DEFAULT
     outputSize: tuple[int, ...] | None = None
 
+    # -- file inputs (issue 3): --input paths (files, or one folder per model input) --
+    input: tuple[str, ...] | None = None
+    output_batchsize_axis: int = 0
+
     def __post_init__(self) -> None:
         self._parse_dynamic_shapes()
+        object.__setattr__(self, "input", input_paths(self.input))
         self.validate()
 
     def _parse_dynamic_shapes(self) -> None:
@@ -119,6 +125,10 @@ class RunConfig:
             f"got {self.graph_opt_level!r}",
         )
         self._validate_dynamic_shapes()
+        _require(
+            self.output_batchsize_axis >= 0,
+            f"--output_batchsize_axis must be 0 or more, got {self.output_batchsize_axis}",
+        )
         if self.output_dirname is not None:
             _require(
                 self.output is not None,
@@ -220,6 +230,28 @@ class Inspection:
     # From an acl.json's dump_list: only these models (and nodes) are dumped; empty means all.
     dump_list: tuple[DumpTarget, ...] = ()
     source: str = ""  # the option or file that asked, for messages
+
+
+def input_paths(value: object) -> tuple[str, ...] | None:
+    """--input as paths: a comma-separated string (as typed), a path, or a list of paths."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [p.strip() for p in value.split(",")]
+    elif isinstance(value, os.PathLike):
+        items = [os.fspath(value)]
+    else:
+        try:
+            items = [os.fspath(p) for p in value]  # type: ignore[union-attr]
+        except TypeError:
+            raise UserError(
+                f"input must be paths: a comma-separated string or a list of paths, got {value!r}"
+            ) from None
+    if not items or any(not p for p in items):
+        raise UserError(
+            f"--input {value!r} has an empty path: separate files or folders with single commas"
+        )
+    return tuple(items)
 
 
 def _require(ok: bool, message: str) -> None:

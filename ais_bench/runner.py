@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ais_bench.backends.base import Session
+from ais_bench.errors import UserError
 from ais_bench.inputs import Batch, InputPlan
 
 log = logging.getLogger("ais_bench")
@@ -58,6 +59,8 @@ class RunResult:
     timed_span_s: float = 0.0
     interrupted: bool = False
     error: str | None = None
+    # Bad input met mid-run (a file that vanished or changed): the loop stops, what ran is kept.
+    input_error: str | None = None
     samples_done: int = 0
     padded_samples: int = 0
     filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -84,7 +87,8 @@ def run_loop(
 ) -> RunResult:
     """Run every batch of `plan` `loop` times after `warmup_count` untimed runs of the first.
 
-    Ctrl-C or an engine error stops the loop; what completed is still returned.
+    Iterations = batches x loop. Ctrl-C, an engine error or a bad input met mid-run (UserError
+    from the plan or the sink) stops the loop; what completed is still returned.
     """
     rec = StampRecorder(plan.count * loop)
     pc = time.perf_counter_ns
@@ -94,6 +98,7 @@ def run_loop(
     padded = 0
     interrupted = False
     error: str | None = None
+    input_error: str | None = None
     bar = _progress_bar(plan.count) if progress else None
     start = time.perf_counter()
     try:
@@ -126,6 +131,8 @@ def run_loop(
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: summarising the %d completed iterations", rec.n)
+    except UserError as exc:  # raised by the input reader or the output sink, not the engine
+        input_error = str(exc)
     except Exception as exc:  # the engine's own error types vary by provider
         error = str(exc).strip() or type(exc).__name__
     finally:
@@ -143,6 +150,7 @@ def run_loop(
         timed_span_s=rec.span_s(),
         interrupted=interrupted,
         error=error,
+        input_error=input_error,
         samples_done=samples,
         padded_samples=padded,
     )

@@ -94,6 +94,9 @@ class Report:
     inspection: dict[str, Any] = field(default_factory=dict)  # "profiler"/"dump"/"exception"
     # -- --dymShape_range (issue 4): one result per shape; the figures above pool the OK ones --
     dymshape_range: RangeSummary | None = None
+    # -- file inputs (issue 3) --
+    batches_planned: int = 0
+    input_error: str | None = None  # bad input met mid-run: why the run stopped early
 
     @property
     def compute_label(self) -> str:
@@ -129,6 +132,27 @@ class Report:
         out.append(RULE)
         return out
 
+    def e2e_lines(self) -> list[str]:
+        """Input and end-to-end figures, printed after the summary block when files are read."""
+        if not self.input_files:
+            return []
+        padded = ""
+        if self.padded_samples:
+            padded = f", {self.padded_samples} padded sample(s) (no outputs written for them)"
+        out = [
+            f"input: {self.input_files} file(s) in {self.batches} batch(es) x loop {self.loop} "
+            f"= {self.batches * self.loop} timed iterations{padded}",
+            f"e2e: {self.samples} samples in {self.wall_s:.6g} s = {self.e2e_samples_per_s:.6g} "
+            f"samples/s end to end (reading, inference, writing), compute throughput "
+            f"{self.throughput:.6g}",
+        ]
+        if self.input_error:
+            out.append(
+                f"stopped after {self.batches} of {self.batches_planned} batches: "
+                f"{self.input_error}"
+            )
+        return out
+
     def to_json(self) -> dict[str, Any]:
         label = self.compute_label
         return {
@@ -157,6 +181,8 @@ class Report:
                 "padded_samples": self.padded_samples,
                 "input_files": self.input_files,
                 "samples_per_s": self.e2e_samples_per_s,
+                "batches_planned": self.batches_planned,
+                "stopped": self.input_error,
             },
             "interrupted": self.interrupted,
             "error": self.error,

@@ -278,6 +278,11 @@ _MODELS: dict[str, _Entry] = {
         "ResNet-style conv net (4 basic blocks, no BatchNorm): input [1,3,224,224] -> [1,1000]",
         1,
     ),
+    "resnet_bs4": _Entry(
+        lambda: _resnet(4, 224, 224),
+        "resnet with a static batch of 4: input [4,3,224,224] -> [4,1000] (file batching)",
+        1,
+    ),
     "resnet_dynamic": _Entry(
         lambda: _resnet("batch", 224, 224),
         "resnet with a symbolic batch: input [batch,3,224,224] -> [batch,1000]",

@@ -18,6 +18,7 @@ ALL = [
     "multi_io",
     "multi_io_dynamic",
     "resnet",
+    "resnet_bs4",
     "resnet_dynamic",
     "resnet_dynamic_hw",
     "tiny",
@@ -32,6 +33,10 @@ SPECS: dict[str, tuple[dict, dict]] = {
     "resnet": (
         {"input": (np.float32, (1, 3, 224, 224))},
         {"output": (np.float32, (1, 1000))},
+    ),
+    "resnet_bs4": (
+        {"input": (np.float32, (4, 3, 224, 224))},
+        {"output": (np.float32, (4, 1000))},
     ),
     "resnet_dynamic": (
         {"input": (np.float32, ("batch", 3, 224, 224))},

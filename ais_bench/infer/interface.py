@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from ais_bench.backends import open_session
 from ais_bench.backends.base import TensorSpec
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
+from ais_bench.inputs import load_file
 from ais_bench.shapes import check_feed_shapes
 
 log = logging.getLogger("ais_bench")
@@ -130,6 +132,8 @@ class InferSession:
         inputs). ONNX Runtime sizes outputs itself, so `custom_sizes` (bytes, one for every
         output or one per output; 'dymshape' only, as in the original) is a budget: from the
         second run at the same shapes, outputs that fit are written into preallocated buffers.
+
+        Each feed is an array (or buffer), or the path of a .bin/.npy file holding the input.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -189,6 +193,11 @@ class InferSession:
             values = list(feeds)
             if len(values) != len(specs):
                 raise ValueError(f"the model has {len(specs)} inputs, got {len(values)} feeds")
+        # A path feeds that input from a .bin/.npy file, as --input does (issue 3).
+        values = [
+            load_file(v, s) if isinstance(v, (str, os.PathLike)) else v
+            for s, v in zip(specs, values, strict=True)
+        ]
         return [_as_input(s, v, static) for s, v in zip(specs, values, strict=True)]
 
     # -- summary and life -------------------------------------------------------------------
