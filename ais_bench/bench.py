@@ -57,12 +57,15 @@ def deduce_batchsize(
 
     --batchsize if given; else the --dymBatch value; else, with --dymDims/--dymShape, the first
     dim given for the first input named; else the first input's first dim as run (`fixed`, the
-    resolved shapes) or as declared; 1 when it has none.
+    resolved shapes) or as declared; 1 when it has none. In the auto shape modes, the mean first
+    dim over the batches.
     """
     if cfg.batchsize is not None:
         return cfg.batchsize
     if cfg.dymBatch is not None:
         return cfg.dymBatch
+    if plan.batch_shapes:
+        return shapes.mean_batchsize(plan.batch_shapes)
     given = cfg.dymDims or cfg.dymShape
     if given:
         return shapes.first_dim(given)
@@ -101,7 +104,11 @@ def plan_inputs(
 ) -> InputPlan:
     if cfg.input:
         return inputs.file_plan(
-            cfg.input, session.inputs, unique_stems=cfg.output is not None, shapes=fixed
+            cfg.input,
+            session.inputs,
+            unique_stems=cfg.output is not None,
+            shapes=fixed,
+            auto=cfg.auto_mode,
         )
     return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, fixed)
 
@@ -210,7 +217,7 @@ def run(cfg: RunConfig) -> Report:
             for line in describe_model(session):
                 log.debug("%s", line)
             input_names = [s.name for s in session.inputs]
-            fixed = resolve_shapes(cfg, session.inputs)
+            fixed = None if cfg.auto_mode else resolve_shapes(cfg, session.inputs)
             plan = plan_inputs(cfg, session, fixed)
             batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
             log.info("try get model batchsize:%s", batch_text(batchsize))
@@ -222,7 +229,7 @@ def run(cfg: RunConfig) -> Report:
                 writer = OutputWriter(
                     out, cfg.outfmt, cfg.output_batchsize_axis, [s.name for s in session.outputs]
                 )
-                if cfg.input:
+                if cfg.input and not cfg.auto_mode:
                     writer.check(session.outputs, plan.batch_rows)
                 # Files are written on a thread, overlapping the next batch's loop.
                 background = outputs.WriterThread(writer)
@@ -262,6 +269,9 @@ def run(cfg: RunConfig) -> Report:
     if cfg.input:
         # Rows actually run: a file holding a whole batch counts as that many samples.
         report.samples = result.batches_done * plan.batch_rows - result.padded_samples
+        if plan.batch_shapes:  # auto shape modes: batches differ in size
+            done = plan.batch_shapes[: result.batches_done]
+            report.samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
         report.input_files = plan.input_files
     report.batches_planned = result.batches_planned
     report.input_error = result.input_error

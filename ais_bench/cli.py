@@ -200,7 +200,22 @@ def build_parser() -> Parser:
     _add_inspection_options(p)
     _add_dynamic_shape_options(p)
     _add_input_options(p)
+    _add_auto_shape_options(p)
     return p
+
+
+def _add_auto_shape_options(p: Parser) -> None:
+    """Issue 4: take each batch's input shapes from its .npy files (needs --input)."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    for name, kind in (("dymdims", "dynamic-dims"), ("dymshape", "dynamic-shape")):
+        p.add_argument(
+            f"--auto_set_{name}_mode",
+            default=False,
+            help=f"for {kind} models: each --input .npy file (one per input) is one batch and "
+            "sets that input's shape, so files of different shapes run in one command; the "
+            "batch size is the mean first dim over the batches (.bin files carry no shape)",
+            **sw,
+        )
 
 
 def _add_inspection_options(p: Parser) -> None:
@@ -331,6 +346,8 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         # -- file inputs (issue 3) --
         input=ns.input,
         output_batchsize_axis=ns.output_batchsize_axis,
+        auto_set_dymdims_mode=bool(ns.auto_set_dymdims_mode),
+        auto_set_dymshape_mode=bool(ns.auto_set_dymshape_mode),
         **_dynamic_shape_fields(ns),
     )
 

@@ -58,6 +58,9 @@ class RunConfig:
     # -- file inputs (issue 3): --input paths (files, or one folder per model input) --
     input: tuple[str, ...] | None = None
     output_batchsize_axis: int = 0
+    # -- auto shape modes (issue 4): each batch's shapes come from its .npy input files --
+    auto_set_dymdims_mode: bool = False
+    auto_set_dymshape_mode: bool = False
 
     def __post_init__(self) -> None:
         self._parse_dynamic_shapes()
@@ -177,6 +180,25 @@ class RunConfig:
             )
         if self.dymShape_range is not None:
             shapes.check_range_count(self.dymShape_range, self.dymShape_range_max)
+        if self.auto_mode is not None:
+            _require(
+                bool(self.input),
+                f"{self.auto_mode} reads each batch's shapes from .npy input files: add --input",
+            )
+            _require(
+                not given,
+                f"{self.auto_mode} sets shapes from the input files, so {' and '.join(given)} "
+                "cannot be used with it: drop one",
+            )
+
+    @property
+    def auto_mode(self) -> str | None:
+        """The auto shape option in force (its name, for messages), or None."""
+        if self.auto_set_dymshape_mode:
+            return "--auto_set_dymshape_mode"
+        if self.auto_set_dymdims_mode:
+            return "--auto_set_dymdims_mode"
+        return None
 
     def inspection(self) -> Inspection:
         """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""

@@ -59,6 +59,8 @@ class InputPlan:
     # -- file inputs (issue 3) --
     input_files: int = 0  # files read over the whole run (0 for generated data)
     batch_rows: int = 1  # rows (samples, padding included) in each batch fed to the engine
+    # Auto shape modes: each batch's input shapes, known before the run (for the batch size).
+    batch_shapes: list[list[tuple[int, ...]]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Batch]:
         return iter(self.batches)
@@ -352,6 +354,8 @@ class Job:
     infiles: list[list[str]]
     padded: int
     split: bool
+    # Auto shape modes: this batch's own input shapes (else the plan's shared slots).
+    slots: tuple[Slot, ...] = ()
 
 
 def stem_of(path: str) -> str:
@@ -398,7 +402,7 @@ def _read_into(dst: np.ndarray, f: SourceFile, slot: Slot) -> None:
 
 def read_batch(job: Job, slots: Sequence[Slot]) -> Batch:
     arrays = []
-    for slot, files in zip(slots, job.files, strict=True):
+    for slot, files in zip(job.slots or slots, job.files, strict=True):
         buf = np.empty(slot.shape, dtype=slot.spec.dtype)
         raw = buf.reshape(-1).view(np.uint8)
         per = slot.sample_bytes if files and files[0].holds == SAMPLE else slot.batch_bytes
@@ -499,6 +503,7 @@ def file_plan(
     shapes: Sequence[tuple[int, ...]] | None = None,
     unique_stems: bool = False,
     depth: int = QUEUE_DEPTH,
+    auto: str | None = None,
 ) -> InputPlan:
     """Plan the batches of `paths` (files or one folder per input) for inputs `specs`.
 
@@ -506,7 +511,10 @@ def file_plan(
     first input's first dim. A file holding one sample fills one row, and B such files make a
     batch (the last is padded with zero rows); a file holding a whole batch is one batch. Every
     file is checked here; reading happens later, ahead of the engine, on a background thread.
+    With `auto` (the option's name), each group of .npy files is one batch at the files' shapes.
     """
+    if auto is not None:
+        return _auto_plan(paths, specs, auto, depth)
     if shapes is None:
         for s in specs:
             if s.is_dynamic:
@@ -555,6 +563,45 @@ def file_plan(
         stream(jobs, slots, depth),
         input_files=sum(len(g) for g in groups),
         batch_rows=batch,
+    )
+
+
+def _auto_plan(
+    paths: Sequence[str], specs: Sequence[TensorSpec], option: str, depth: int
+) -> InputPlan:
+    """--auto_set_dymdims_mode / --auto_set_dymshape_mode: every file is a whole batch whose
+    shape, read from its .npy header, sets that input's shape for that batch."""
+    from ais_bench import shapes as shape_rules
+
+    groups = discover(paths, specs)
+    shape_rules.require_npy([p for g in groups for p in g], option)
+    jobs = []
+    per_batch: list[list[tuple[int, ...]]] = []
+    for j in range(len(groups[0])):
+        files = [g[j] for g in groups]
+        headers = []
+        for f in files:
+            try:
+                with open(f, "rb") as fh:
+                    headers.append(read_npy_header(f, fh))
+            except OSError as exc:
+                raise UserError(f"cannot read --input file {f}: {exc.strerror}") from None
+        fed = shape_rules.batch_shapes(specs, headers, sources=files, option=option)
+        slots = tuple(
+            Slot(spec, shape, shape[0] if shape else 1)
+            for spec, shape in zip(specs, fed, strict=True)
+        )
+        sources = [[check_file(f, slot)] for f, slot in zip(files, slots, strict=True)]
+        jobs.append(Job(sources, [stem_of(files[0])], [files], 0, False, slots))
+        per_batch.append(fed)
+    log.info("%s: %d batch(es), each at its files' shapes", option, len(jobs))
+    first_dims = [fed[0][0] if fed and fed[0] else 1 for fed in per_batch]
+    return InputPlan(
+        len(jobs),
+        stream(jobs, [], depth),
+        input_files=sum(len(g) for g in groups),
+        batch_rows=round(sum(first_dims) / len(first_dims)),
+        batch_shapes=per_batch,
     )
 
 
