@@ -14,9 +14,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from ais_bench import bench, exception_dump
+from ais_bench import exception_dump
 from ais_bench.config import RunConfig
-from ais_bench.inputs import Batch, InputPlan
 
 TABLE = np.arange(40, dtype=np.float32).reshape(10, 4)
 OFFSET = 10  # every id >= 0 lands past the 10-row table
@@ -140,22 +139,24 @@ def test_earlier_exception_files_are_kept(cli, tmp_path: Path) -> None:
     assert indices == {"exception_cb_index_0", "exception_cb_index_1"}
 
 
-def test_summary_of_completed_batches_is_saved(tmp_path: Path, monkeypatch) -> None:
-    """Three batches queued, the third fails: the first two are summarised and saved."""
+def test_summary_of_completed_batches_is_saved(cli, tmp_path: Path) -> None:
+    """Three input files queued, the third fails: the first two are summarised and saved."""
     onnx.save(failing_gather(), tmp_path / "g.onnx")
     good = np.array([[-10, -5, -1]], np.int64)
     bad = np.array([[-3, 0, 2]], np.int64)
-    plan = InputPlan(3, [Batch([good], stems=["a"]), Batch([good], stems=["b"]),
-                         Batch([bad], stems=["c"])])
-    monkeypatch.setattr(bench, "plan_inputs", lambda cfg, session, fixed=None: plan)
-    cfg = RunConfig(model=str(tmp_path / "g.onnx"), output=tmp_path / "res", loop=2)
-    report = bench.run(cfg)
-    assert report.error and "out of data bounds" in report.error
-    assert report.batches == 2 and report.compute.count == 4
-    summary = json.loads(Path(report.summary_path).read_text())
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, ids in (("a", good), ("b", good), ("c", bad)):
+        np.save(data / f"{name}.npy", ids)
+    r = cli("--model", "g.onnx", "--input", data, "--output", "res", "--output_dirname", "o",
+            "--loop", "2", cwd=tmp_path)
+    assert r.rc == 1, r.text
+    assert "out of data bounds" in r.err
+    summary = json.loads((tmp_path / "res" / "o_summary.json").read_text())
+    assert "out of data bounds" in summary["error"]
     assert summary["e2e"]["batches"] == 2 and len(summary["CPU_compute_time_list"]) == 4
     assert sorted(summary["filesinfo"]) == ["0", "1"]
-    (ids_file,) = Path(report.output_dir).glob("exception_cb_index_0_input_1_*.bin")
+    (ids_file,) = (tmp_path / "res" / "o").glob("exception_cb_index_0_input_1_*.bin")
     np.testing.assert_array_equal(np.fromfile(ids_file, np.int64), (bad + OFFSET).ravel())
 
 
