@@ -528,12 +528,15 @@ def file_plan(
     slots = [Slot(s, tuple(shape), batch) for s, shape in zip(specs, shapes, strict=True)]
     sources = [[check_file(p, slot) for p in g] for slot, g in zip(slots, groups, strict=True)]
     for slot, files in zip(slots, sources, strict=True):
+        converted: dict[str, list[str]] = {}
         for f in files:
             if f.npy is not None and f.npy.dtype != slot.spec.dtype:
-                log.debug(
-                    "%s: converting %s to %s for %s (lossless)",
-                    f.path, f.npy.dtype.name, slot.spec.type_name, slot.spec.name,
-                )
+                converted.setdefault(f.npy.dtype.name, []).append(f.path)
+        for dtype, paths_ in converted.items():
+            log.debug(
+                "converting %s to %s for %s (lossless) in %d file(s), e.g. %s",
+                dtype, slot.spec.type_name, slot.spec.name, len(paths_), paths_[0],
+            )
     holds = _check_layouts(slots, sources)
     if unique_stems:
         _check_unique_stems(sources[0])

@@ -25,8 +25,15 @@ def write(folder: Path, n: int, shape=(1, 4)) -> list[np.ndarray]:
     return arrays
 
 
-def reader_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "ais_bench-reader"]
+def reader_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "ais_bench-reader"}
+
+
+def ends(threads: set[threading.Thread], timeout: float = 5) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not any(t.is_alive() for t in threads)
 
 
 def test_natural_order():
@@ -68,11 +75,12 @@ def test_plan_counts_batches_and_padding(tmp_path):
 
 def test_batches_arrive_in_order_and_the_reader_stops(tmp_path):
     arrays = write(tmp_path, 20)
+    before = reader_threads()
     plan = inputs.file_plan([str(tmp_path)], [X], depth=2)
+    assert reader_threads() == before  # the reader starts with the first batch asked for
     got = [b.arrays[0] for b in plan]
     assert all(np.array_equal(g, a) for g, a in zip(got, arrays, strict=True))
-    time.sleep(0.05)
-    assert reader_threads() == []
+    assert ends(reader_threads() - before)
 
 
 def test_reader_stays_a_bounded_distance_ahead(tmp_path):
@@ -95,14 +103,13 @@ def test_reader_stays_a_bounded_distance_ahead(tmp_path):
 
 def test_closing_an_abandoned_plan_stops_the_reader(tmp_path):
     write(tmp_path, 50)
+    before = reader_threads()
     plan = inputs.file_plan([str(tmp_path)], [X], depth=2)
     next(iter(plan))
-    assert len(reader_threads()) == 1
+    mine = reader_threads() - before
+    assert len(mine) == 1
     plan.close()
-    deadline = time.monotonic() + 5
-    while reader_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert reader_threads() == []
+    assert ends(mine)
 
 
 def test_a_file_changing_size_mid_run_is_a_user_error(tmp_path):
