@@ -8,11 +8,13 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ais_bench import (
+    concurrency,
     dump,
     exception_dump,
     folders,
@@ -179,8 +181,12 @@ class OutputWriter:
             outputs.batch_axis(s.shape, rows, self.axis, s.name)
 
 
-def run(cfg: RunConfig) -> Report:
-    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set)."""
+def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
+    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set).
+
+    `ready` is called once the model is loaded and the inputs planned, just before the warm-up
+    (the multi-device launcher uses it to start every device's loop together).
+    """
     if cfg.dymShape_range is not None:
         from ais_bench import sweep
 
@@ -190,6 +196,7 @@ def run(cfg: RunConfig) -> Report:
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model)
+    cfg = concurrency.fit_threads(cfg)
     insp = check_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
@@ -235,9 +242,15 @@ def run(cfg: RunConfig) -> Report:
                 background = outputs.WriterThread(writer)
             progress = cfg.progress if cfg.progress is not None else False
             on_outputs = sink if background is not None else None
-            result = run_loop(
-                session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress
-            )
+            if ready is not None:
+                ready()
+            if cfg.concurrent:
+                result = concurrency.run(cfg, session, timed_plan, on_outputs)
+            else:
+                result = run_loop(
+                    session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress,
+                    cfg.duration,
+                )
             if result.error:
                 failed_feed = session.staged_arrays()
             if prof is not None:
@@ -347,7 +360,7 @@ def make_report(
         batchsize=batchsize,
         loop=cfg.loop,
         warmup_count=cfg.warmup_count,
-        compute=Stats.of(result.compute_ms),
+        compute=Stats.of(result.compute_ms, cfg.percentiles),
         h2d=Stats.of(result.h2d_ms),
         d2h=Stats.of(result.d2h_ms),
         compute_times_ms=[float(x) for x in result.compute_ms],
@@ -363,4 +376,14 @@ def make_report(
         pid=os.getpid(),
         versions=hostinfo.versions(),
         host_cpu=hostinfo.cpu_name(),
+        # -- devices, concurrency, timed runs (issue 6) --
+        streams=cfg.threads,
+        pipeline=cfg.pipeline,
+        duration_s=cfg.duration,
+        span_s=result.timed_span_s,
+        cpu_s=result.cpu_s,
+        intra_op_threads=cfg.intra_op_threads,
+        latency=(
+            Stats.of(result.latency_ms, cfg.percentiles) if result.latency_ms is not None else None
+        ),
     )

@@ -9,10 +9,22 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ais_bench.config import BACKENDS, GRAPH_OPT_LEVELS, OUTFMTS, PURE_DATA_TYPES, RunConfig
+from ais_bench.config import (
+    BACKENDS,
+    GRAPH_OPT_LEVELS,
+    MAX_THREADS,
+    OUTFMTS,
+    PURE_DATA_TYPES,
+    RunConfig,
+)
 from ais_bench.errors import InferenceError, UserError
 from ais_bench.shapes import RANGE_MAX_DEFAULT
+
+if TYPE_CHECKING:
+    from ais_bench.launcher import MultiReport
+    from ais_bench.summary import Report
 
 log = logging.getLogger("ais_bench")
 
@@ -70,6 +82,35 @@ def device_ids(text: str) -> list[int]:
     if len(set(ids)) != len(ids):
         raise argparse.ArgumentTypeError(f"device ids must not repeat, got {text!r}")
     return ids
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def percentile_list(text: str) -> tuple[float, ...]:
+    values = []
+    for part in text.split(","):
+        p = part.strip().rstrip("%")
+        try:
+            q = float(p)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected percentiles like 50,90,99.9, got {text!r} ({part.strip()!r} is not a "
+                "number)"
+            ) from None
+        if not 0 < q <= 100:
+            raise argparse.ArgumentTypeError(
+                f"percentiles must be in (0, 100], got {part.strip()!r} in {text!r}"
+            )
+        values.append(q)
+    return tuple(sorted(set(values)))
 
 
 class Parser(argparse.ArgumentParser):
@@ -156,7 +197,13 @@ def build_parser() -> Parser:
         help="untimed executions before timing (0 skips the warm-up)",
     )
     p.add_argument(
-        "-d", "--device", type=device_ids, default=[0], help="device id of a GPU backend (CPU: 0)"
+        "-d",
+        "--device",
+        type=device_ids,
+        default=[0],
+        help="device id, or several (0,1,2,3) for one worker process per device, run together; "
+        "GPU backends: CUDA device ids; CPU: the ids name workers, each pinned to its own "
+        "share of the cores",
     )
     p.add_argument(
         "--batchsize",
@@ -201,6 +248,7 @@ def build_parser() -> Parser:
     _add_dynamic_shape_options(p)
     _add_input_options(p)
     _add_auto_shape_options(p)
+    _add_scaling_options(p)
     return p
 
 
@@ -311,12 +359,48 @@ def _add_input_options(p: Parser) -> None:
     )
 
 
+def _add_scaling_options(p: Parser) -> None:
+    """Issue 6: several devices, concurrent requests, timed runs, percentiles."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    p.add_argument(
+        "--divide_input",
+        default=None,
+        help="with --input and several --device ids: 1 (the default here, as the guide's "
+        "version does) splits the files between the devices, each file run once; 0 runs every "
+        "file on every device",
+        **sw,
+    )
+    p.add_argument(
+        "--threads",
+        type=integer,
+        default=1,
+        help=f"concurrent requests (1 to {MAX_THREADS}): N sessions run requests at once on N "
+        "threads; with --pipeline, N compute threads. On the CPU each session gets cores/N "
+        "intra-op threads unless --intra_op_threads is given",
+    )
+    p.add_argument(
+        "--pipeline",
+        default=False,
+        help="overlap loading, H2D, compute, D2H and saving on separate threads",
+        **sw,
+    )
+    p.add_argument(
+        "--duration",
+        type=seconds,
+        default=None,
+        help="run for this many seconds instead of a loop count: each batch runs at least "
+        "--loop times and until its share of the time is up",
+    )
+    p.add_argument(
+        "--percentiles",
+        type=percentile_list,
+        default=(),
+        help="extra percentiles of compute time (and request latency), e.g. 50,90,95,99,99.9: "
+        "printed after the summary and saved in the JSON",
+    )
+
+
 def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
-    if len(ns.device) > 1:
-        raise UserError(
-            f"--device {','.join(map(str, ns.device))}: one device per run for now; run once per "
-            "device"
-        )
     progress = ns.progress
     if progress is None:
         progress = sys.stdout.isatty() and not ns.debug
@@ -349,6 +433,13 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         auto_set_dymdims_mode=bool(ns.auto_set_dymdims_mode),
         auto_set_dymshape_mode=bool(ns.auto_set_dymshape_mode),
         **_dynamic_shape_fields(ns),
+        # -- devices, concurrency, timed runs, stability (issue 6) --
+        devices=tuple(ns.device) if len(ns.device) > 1 else None,
+        divide_input=True if ns.divide_input is None else bool(ns.divide_input),
+        threads=ns.threads,
+        pipeline=bool(ns.pipeline),
+        duration=ns.duration,
+        percentiles=ns.percentiles,
     )
 
 
@@ -390,6 +481,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
+        if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):
+            log.warning("--divide_input has an effect only with --input and several --device ids")
+        from ais_bench import launcher
+
+        if cfg.devices is not None:
+            return _print_multi(launcher.run(cfg), cfg)
+        launcher.check_devices(cfg.backend, [cfg.device])
         from ais_bench import bench
 
         report = bench.run(cfg)
@@ -404,10 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    for line in report.lines(cfg.display_all_summary):
-        log.info("%s", line)
-    for line in report.e2e_lines():  # only with --input; the guide's block above is unchanged
-        log.info("%s", line)
+    _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     if report.input_error:
@@ -428,5 +523,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return InferenceError.exit_code
     if report.interrupted:
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _print_report(report: Report, display_all: bool, who: str = "") -> None:
+    """The guide's block, then (issue 6) percentiles, stability, concurrency and one warning."""
+    for line in report.lines(display_all):
+        log.info("%s", line)
+    for line in report.e2e_lines():  # only with --input; the guide's block above is unchanged
+        log.info("%s", line)
+    for line in report.extra_lines():
+        log.info("%s", line)
+    warning = report.stability_warning()
+    if warning:
+        log.warning("%s%s", who, warning)
+
+
+def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
+    """Each worker's block in turn, then the guide's closing lines; the exit code."""
+    for o in multi.outcomes:
+        if o.report is not None:
+            _print_report(o.report, cfg.display_all_summary, f"{o.name}: ")
+    for o in multi.failures:
+        print(f"[ERROR] {o.name}: {o.error}", file=sys.stderr)
+    ok = len(multi.outcomes) - len(multi.failures)
+    log.info("multidevice run end: %d of %d workers succeeded", ok, len(multi.outcomes))
+    for line in multi.closing_lines():
+        print(line, flush=True)
+    log.info("summary throughput:%s", multi.total_throughput)
+    if multi.summary_path:
+        log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    if multi.failures:
+        bad_input = all(o.user_error for o in multi.failures)
+        return UserError.exit_code if bad_input else InferenceError.exit_code
+    if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,10 @@ OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
 BACKENDS = ("cpu", "cuda", "tensorrt", "openvino")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
+# Concurrent requests per process (--threads). Each holds its own session or IO binding and
+# buffers; past a few per core the figure measures the OS scheduler, not the model, and 64 is
+# already more than any CPU or GPU here keeps busy.
+MAX_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,14 @@ class RunConfig:
     # -- auto shape modes (issue 4): each batch's shapes come from its .npy input files --
     auto_set_dymdims_mode: bool = False
     auto_set_dymshape_mode: bool = False
+    # -- devices, concurrency, timed runs, stability (issue 6) --
+    # Several --device ids: one worker process each (launcher.py); None runs `device` in-process.
+    devices: tuple[int, ...] | None = None
+    divide_input: bool = True  # with --input: split the files between the devices
+    threads: int = 1  # concurrent requests in this process (streams)
+    pipeline: bool = False  # load, h2d, compute, d2h and save overlapped on threads
+    duration: float | None = None  # seconds: run until then (at least `loop` per batch)
+    percentiles: tuple[float, ...] = ()  # extra percentiles of compute time (and latency)
 
     def __post_init__(self) -> None:
         self._parse_dynamic_shapes()
@@ -132,6 +145,7 @@ class RunConfig:
             self.output_batchsize_axis >= 0,
             f"--output_batchsize_axis must be 0 or more, got {self.output_batchsize_axis}",
         )
+        self._validate_scaling()
         if self.output_dirname is not None:
             _require(
                 self.output is not None,
@@ -199,6 +213,38 @@ class RunConfig:
         if self.auto_set_dymdims_mode:
             return "--auto_set_dymdims_mode"
         return None
+
+    def _validate_scaling(self) -> None:
+        if self.devices is not None:
+            ids = self.devices
+            _require(len(ids) > 0, "--device needs at least one id, such as 0 or 0,1")
+            _require(
+                all(isinstance(d, int) and d >= 0 for d in ids),
+                f"--device ids must be non-negative integers, got {','.join(map(str, ids))}",
+            )
+            _require(
+                len(set(ids)) == len(ids),
+                f"--device ids must not repeat, got {','.join(map(str, ids))}",
+            )
+        _require(
+            1 <= self.threads <= MAX_THREADS,
+            f"--threads must be between 1 and {MAX_THREADS} concurrent requests, got "
+            f"{self.threads}",
+        )
+        if self.duration is not None:
+            _require(
+                math.isfinite(self.duration) and self.duration > 0,
+                f"--duration must be a positive number of seconds, got {self.duration}",
+            )
+        for q in self.percentiles:
+            _require(
+                math.isfinite(q) and 0 < q <= 100,
+                f"--percentiles must be numbers in (0, 100], such as 50,90,99.9, got {q:g}",
+            )
+
+    @property
+    def concurrent(self) -> bool:
+        return self.threads > 1 or self.pipeline
 
     def inspection(self) -> Inspection:
         """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""

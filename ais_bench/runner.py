@@ -64,6 +64,9 @@ class RunResult:
     samples_done: int = 0
     padded_samples: int = 0
     filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # -- concurrency and CPU time (issue 6) --
+    cpu_s: float = 0.0  # process CPU time (all threads) from the first timed iteration on
+    latency_ms: np.ndarray | None = None  # per request, when requests overlap (concurrency.py)
 
 
 def warm_up(session: Session, batch: Batch, count: int) -> None:
@@ -84,13 +87,19 @@ def run_loop(
     warmup_count: int,
     on_outputs: OutputSink | None = None,
     progress: bool = False,
+    duration_s: float | None = None,
 ) -> RunResult:
     """Run every batch of `plan` `loop` times after `warmup_count` untimed runs of the first.
 
-    Iterations = batches x loop. Ctrl-C, an engine error or a bad input met mid-run (UserError
-    from the plan or the sink) stops the loop; what completed is still returned.
+    Iterations = batches x loop. With `duration_s`, each batch runs at least `loop` times and
+    until its share of the duration (duration / batches, counted from the first timed iteration)
+    has passed. Ctrl-C, an engine error or a bad input met mid-run (UserError from the plan or
+    the sink) stops the loop; what completed is still returned.
     """
     rec = StampRecorder(plan.count * loop)
+    # Per-batch time budget in ns (0: count mode). Checked against the iteration's end stamp,
+    # so the loop takes no extra clock reading.
+    budget = int(duration_s * 1e9 / max(plan.count, 1)) if duration_s else 0
     pc = time.perf_counter_ns
     batches = iter(plan)
     done = 0
@@ -101,15 +110,18 @@ def run_loop(
     input_error: str | None = None
     bar = _progress_bar(plan.count) if progress else None
     start = time.perf_counter()
+    cpu0: float | None = None
     try:
         first = next(batches, None)
         if first is not None:
             warm_up(session, first, warmup_count)
             batches = itertools.chain([first], batches)
-        for batch in batches:
+        cpu0 = time.process_time()
+        for k, batch in enumerate(batches):
             session.stage(batch.arrays)
             outs: list[np.ndarray] = []
-            for _ in range(loop):
+            reps = 0
+            while True:
                 if rec.n == rec.capacity:
                     rec.grow()
                 i = rec.n
@@ -121,6 +133,11 @@ def run_loop(
                 outs = session.d2h()
                 rec.stamps[3][i] = pc()
                 rec.n = i + 1
+                reps += 1
+                if reps >= loop and (
+                    not budget or rec.stamps[3][i] - rec.stamps[0][0] >= (k + 1) * budget
+                ):
+                    break
             if on_outputs is not None:
                 on_outputs(batch, outs)
             done += 1
@@ -139,6 +156,7 @@ def run_loop(
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0 if cpu0 is not None else 0.0
     h2d, compute, d2h = rec.durations_ms()
     return RunResult(
         h2d_ms=h2d,
@@ -153,6 +171,7 @@ def run_loop(
         input_error=input_error,
         samples_done=samples,
         padded_samples=padded,
+        cpu_s=cpu,
     )
 
 

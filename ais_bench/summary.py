@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +15,41 @@ import numpy as np
 RULE = "------------------------------------------------------"
 TITLE = "-----------------Performance Summary------------------"
 RANGE_TITLE = "-----------------dyshape_range Performance Summary------------------"
+
+# -- stability thresholds (issue 6) ------------------------------------------------------------
+# Below 30 timed iterations the normal approximation behind the confidence interval is poor for
+# skewed timing distributions (a few slow outliers), and the CV itself is uncertain (its relative
+# standard error is about 1/sqrt(2n): 13% at n = 30, 22% at n = 10).
+MIN_ITERATIONS = 30
+# The run should pin the mean down to +-2% (95% confidence): the differences people compare runs
+# for (a version bump, an option, a quantised model) are rarely smaller, and a wider interval
+# cannot tell two such runs apart.
+TARGET_REL_CI = 0.02
+# On a quiet machine an inference loop shows a CV of about 1-5% (caches, clock steps). Above 10%
+# the spread comes from outside the model (other processes, more threads than cores, frequency
+# scaling): more iterations only average the interference in, so the fix is pinning, fewer
+# threads or a quieter machine, not a longer run.
+CV_LIMIT = 0.10
+# Two-sided 95% Student t quantiles for 1..30 degrees of freedom; beyond, a Cornish-Fisher
+# expansion (z + (z^3 + z) / 4df) is within 0.002 of the exact value.
+_T95 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+_Z95 = 1.959964
+
+
+def t95(df: int) -> float:
+    """The 97.5% quantile of Student's t with `df` degrees of freedom (df >= 1)."""
+    if df <= len(_T95):
+        return _T95[max(df, 1) - 1]
+    return _Z95 + (_Z95**3 + _Z95) / (4 * df)
+
+
+def percentile_label(q: float) -> str:
+    """'99.9' for 99.9 and '50' for 50.0: the number as a user typed it."""
+    return f"{q:g}"
 
 
 @dataclass(frozen=True)
@@ -26,12 +62,17 @@ class Stats:
     median: float
     p99: float
     count: int
+    # -- stability and percentiles (issue 6) --
+    stdev: float = 0.0  # sample standard deviation (n - 1)
+    percentiles: tuple[tuple[float, float], ...] = ()  # (q, value) pairs asked for
 
     @classmethod
-    def of(cls, samples_ms: np.ndarray) -> Stats:
+    def of(cls, samples_ms: np.ndarray, percentiles: tuple[float, ...] = ()) -> Stats:
         a = np.asarray(samples_ms, dtype=np.float64)
         if a.size == 0:
             return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0)
+        qs = tuple(float(q) for q in percentiles)
+        values = np.percentile(a, qs) if qs else ()
         return cls(
             float(a.min()),
             float(a.max()),
@@ -39,7 +80,46 @@ class Stats:
             float(np.median(a)),
             float(np.percentile(a, 99)),
             int(a.size),
+            float(a.std(ddof=1)) if a.size > 1 else 0.0,
+            tuple((q, float(v)) for q, v in zip(qs, values, strict=True)),
         )
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation: stdev / mean (0 when undefined)."""
+        return self.stdev / self.mean if self.mean > 0 and self.count > 1 else 0.0
+
+    @property
+    def ci95_half(self) -> float:
+        """Half-width of the 95% confidence interval of the mean (Student t).
+
+        It treats iterations as independent; consecutive timings are somewhat correlated (clock
+        and cache state), so the true interval is a little wider.
+        """
+        if self.count < 2:
+            return math.inf
+        return t95(self.count - 1) * self.stdev / math.sqrt(self.count)
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        h = self.ci95_half
+        return (self.mean - h, self.mean + h)
+
+    def iterations_needed(self) -> int:
+        """Iterations for the 95% interval to be within TARGET_REL_CI of the mean."""
+        need = math.ceil((_Z95 * self.cv / TARGET_REL_CI) ** 2) if self.count > 1 else 0
+        return max(MIN_ITERATIONS, need)
+
+    def stability_line(self, label: str) -> str:
+        lo, hi = self.ci95
+        return (
+            f"{label} stability: stdev = {self.stdev:.6g} ms, CV = {100 * self.cv:.3g}%, "
+            f"mean 95% CI = [{lo:.6g}, {hi:.6g}] ms (n = {self.count})"
+        )
+
+    def percentiles_line(self, label: str) -> str:
+        parts = ", ".join(f"{percentile_label(q)}% = {v}" for q, v in self.percentiles)
+        return f"{label} percentiles (ms): {parts}"
 
     def line(self, label: str) -> str:
         return (
@@ -55,6 +135,15 @@ class Stats:
             "median": self.median,
             "percentile(99%)": self.p99,
             "count": self.count,
+            **{f"percentile({percentile_label(q)}%)": v for q, v in self.percentiles},
+        }
+
+    def stability_json(self) -> dict[str, Any]:
+        return {
+            "stdev": self.stdev,
+            "cv": self.cv,
+            "ci95": list(self.ci95) if self.count > 1 else None,
+            "iterations_needed": self.iterations_needed(),
         }
 
 
@@ -97,6 +186,15 @@ class Report:
     # -- file inputs (issue 3) --
     batches_planned: int = 0
     input_error: str | None = None  # bad input met mid-run: why the run stopped early
+    # -- devices, concurrency, timed runs (issue 6) --
+    streams: int = 1  # concurrent requests in flight (--threads)
+    pipeline: bool = False  # stages overlapped on threads (--pipeline)
+    duration_s: float | None = None  # --duration asked for
+    span_s: float = 0.0  # first timed request's start to the last one's end
+    cpu_s: float = 0.0  # CPU time of the process (all threads) over the timed part
+    latency: Stats | None = None  # per request, first stage start to last stage end
+    cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
+    intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
 
     @property
     def compute_label(self) -> str:
@@ -110,6 +208,94 @@ class Report:
     @property
     def e2e_samples_per_s(self) -> float:
         return self.samples / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def concurrent(self) -> bool:
+        return self.streams > 1 or self.pipeline
+
+    @property
+    def requests(self) -> int:
+        """Timed requests completed (iterations, all streams together)."""
+        return self.compute.count
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.span_s if self.span_s > 0 else 0.0
+
+    @property
+    def load_throughput(self) -> float:
+        """Samples completed per wall second of the timed part: the figure under load."""
+        return self.requests_per_s * self.batchsize
+
+    @property
+    def device_throughput(self) -> float:
+        """What a multi-device run sums: the guide's figure, or the load figure when requests
+        overlap (the guide's 1000*batchsize/mean would count one stream only)."""
+        return self.load_throughput if self.concurrent else self.throughput
+
+    def extra_lines(self) -> list[str]:
+        """Lines printed after the guide's block: percentiles, stability, concurrency."""
+        out = []
+        label = self.compute_label
+        if self.compute.percentiles:
+            out.append(self.compute.percentiles_line(label))
+        if self.compute.count > 1:
+            out.append(self.compute.stability_line(label))
+        if self.concurrent:
+            mode = "pipeline (load, h2d, compute, d2h, save on threads)" if self.pipeline else ""
+            streams = f"{self.streams} stream(s)"
+            out.append(
+                f"concurrency: {', '.join(x for x in (streams, mode) if x)}: {self.requests} "
+                f"requests in {self.span_s:.6g} s = {self.requests_per_s:.6g} requests/s, "
+                f"throughput {self.load_throughput:.6g} samples/s"
+            )
+            if self.latency is not None:
+                out.append(self.latency.line("request_latency"))
+                if self.latency.percentiles:
+                    out.append(self.latency.percentiles_line("request_latency"))
+        if self.duration_s is not None:
+            out.append(
+                f"timed run: {self.duration_s:g} s asked, {self.span_s:.6g} s measured, "
+                f"{self.requests} iterations"
+            )
+        if self.cpu_s > 0 and self.span_s > 0:
+            out.append(
+                f"cpu: {self.cpu_s:.6g} s CPU time over {self.span_s:.6g} s = "
+                f"{self.cpu_s / self.span_s:.3g} cores busy"
+                + (f" (pinned to cores {_cores(self.cpu_cores)})" if self.cpu_cores else "")
+            )
+        return out
+
+    def stability_warning(self) -> str | None:
+        """One line saying why the figures are not to be trusted and what to change, or None."""
+        c = self.compute
+        if c.count == 0:
+            return None
+        problems, fixes = [], []
+        noisy = c.cv > CV_LIMIT
+        # A noisy run is not fixed by more iterations (they average the interference in), so
+        # then only the floor of MIN_ITERATIONS is asked for.
+        need = MIN_ITERATIONS if noisy else c.iterations_needed()
+        if c.count < need:
+            problems.append(
+                f"only {c.count} timed iteration(s), {need} needed"
+                + ("" if noisy else f" for the mean to be within +-{100 * TARGET_REL_CI:g}% "
+                   "at 95% confidence")
+            )
+            span = self.span_s or c.mean * c.count / 1000.0
+            seconds = max(1, math.ceil(1.2 * need * span / c.count))
+            fixes.append(f"run longer (--loop {need} or --duration {seconds})")
+        if noisy:
+            problems.append(
+                f"compute time varies too much (CV {100 * c.cv:.3g}% > {100 * CV_LIMIT:g}%)"
+            )
+            fixes.append(
+                "pin the run to idle cores (taskset, or one --device per core set), use fewer "
+                "threads (--intra_op_threads, --threads) or stop other load"
+            )
+        if not problems:
+            return None
+        return f"results not trustworthy: {'; '.join(problems)}: {'; '.join(fixes)}"
 
     def lines(self, display_all: bool = False) -> list[str]:
         """The guide's summary block, one string per printed line (without the [INFO] tag)."""
@@ -193,6 +379,23 @@ class Report:
                 if self.dymshape_range is not None
                 else {}
             ),
+            "concurrency": {
+                "streams": self.streams,
+                "pipeline": self.pipeline,
+                "requests": self.requests,
+                "span_s": self.span_s,
+                "requests_per_s": self.requests_per_s,
+                "throughput": self.load_throughput,
+                "request_latency": self.latency.to_json() if self.latency else None,
+            },
+            "duration_s": self.duration_s,
+            "cpu": {
+                "cpu_s": self.cpu_s,
+                "cores_busy": self.cpu_s / self.span_s if self.span_s > 0 else 0.0,
+                "pinned_cores": self.cpu_cores,
+                "intra_op_threads": self.intra_op_threads,
+            },
+            "stability": {**self.compute.stability_json(), "warning": self.stability_warning()},
         }
 
     def save(self, path: Path) -> None:
@@ -307,6 +510,8 @@ class RangeSummary:
             "csv": self.csv_path,
             "results": self.rows(),
         }
+def _cores(cores: list[int]) -> str:
+    return ",".join(map(str, cores))
 
 
 def _num(x: float) -> int | float:

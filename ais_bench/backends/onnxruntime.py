@@ -273,6 +273,12 @@ class OrtSession:
                 spec.name, list(shape), need, budget,
             )
         self._prealloc_shapes = bound
+    def twin(self) -> OrtSession:
+        """A new IO binding on the same InferenceSession (ONNX Runtime allows concurrent Run
+        calls on one session; each binding holds its own input and output buffers)."""
+        if self._sess is None:
+            raise RuntimeError("the session is closed")
+        return OrtSession(self._sess, self.backend, self.device_id)
 
     def output_values(self) -> list[Any]:
         """The last run's outputs as device OrtValues (no copy)."""

@@ -78,6 +78,7 @@ class InferSession:
         debug: bool = False,
         loop: int = 1,
         backend: str = "cpu",
+        intra_op_threads: int = 0,
     ) -> None:
         from ais_bench import zoo
 
@@ -86,7 +87,12 @@ class InferSession:
         self.acl_json_path = acl_json_path
         self.debug = debug
         cfg = RunConfig(
-            model=self.model_path, device=device_id, debug=debug, loop=loop, backend=backend
+            model=self.model_path,
+            device=device_id,
+            debug=debug,
+            loop=loop,
+            backend=backend,
+            intra_op_threads=intra_op_threads,
         )
         self.loop = cfg.loop
         if acl_json_path is not None:
@@ -138,6 +144,15 @@ class InferSession:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         arrays = self._arrays(feeds, static=mode == "static")
+        return self._run(arrays, out_array, mode, custom_sizes)
+
+    def _run(
+        self,
+        arrays: list[np.ndarray],
+        out_array: bool = True,
+        mode: str = "static",
+        custom_sizes: int | Sequence[int] = 100000,
+    ) -> list[Any]:
         s = self._session
         try:
             check_feed_shapes(s.inputs, [a.shape for a in arrays], mode)
@@ -174,6 +189,97 @@ class InferSession:
                 f"{custom_sizes!r}"
             )
         return sizes
+    # -- concurrency (issue 6) ----------------------------------------------------------------
+    def infer_pipeline(
+        self,
+        feeds_list: Sequence[Sequence[Any] | Mapping[str, Any]],
+        mode: str = "static",
+        custom_sizes: int | Sequence[int] = 100000,
+    ) -> list[list[np.ndarray]]:
+        """Run every feeds of `feeds_list` (each `loop` times), returning their outputs in order.
+
+        H2D, compute and D2H run as overlapped stages on threads, each with its own buffers, so
+        one feed's copies overlap another's compute. Compute times go to summary() as infer's do.
+        """
+        from ais_bench import concurrency
+        from ais_bench.inputs import Batch, InputPlan
+
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        static = mode == "static"
+        batches = [
+            Batch(self._arrays(f, static), stems=[str(i)]) for i, f in enumerate(feeds_list)
+        ]
+        results: list[list[np.ndarray]] = [[] for _ in batches]
+
+        def keep(batch: Batch, outs: list[np.ndarray]) -> None:
+            results[int(batch.stems[0])] = outs
+
+        twins = [self._session.twin() for _ in range(2)]
+        try:
+            r = concurrency.run_pipeline(
+                [self._session, *twins], 1, InputPlan(len(batches), batches), self.loop, 0, keep
+            )
+        finally:
+            for t in twins:
+                t.close()
+        if r.interrupted:
+            raise KeyboardInterrupt
+        if r.error is not None:
+            raise RuntimeError(f"inference failed: {r.error}")
+        self._summary.exec_time_list.extend(float(x) for x in r.compute_ms)
+        return results
+
+    def infer_iteration(
+        self,
+        feeds: Sequence[Any] | Mapping[str, Any],
+        in_out_list: Sequence[int] | None = None,
+        iteration_times: int = 1,
+        mode: str = "static",
+    ) -> list[np.ndarray]:
+        """Run `iteration_times` times, feeding outputs back as inputs (recurrent models).
+
+        `in_out_list[i]` is the index of the output that becomes input i for the next
+        iteration, or -1 to keep input i's original feed. None feeds output i to input i for
+        every input. Returns the last iteration's outputs.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if int(iteration_times) < 1:
+            raise ValueError(f"iteration_times must be 1 or more, got {iteration_times}")
+        specs = self._session.inputs
+        n_out = len(self._session.outputs)
+        mapping = list(range(len(specs))) if in_out_list is None else [int(j) for j in in_out_list]
+        if len(mapping) != len(specs):
+            raise ValueError(
+                f"in_out_list needs one entry per input ({len(specs)}), got {len(mapping)}"
+            )
+        bad = [j for j in mapping if not -1 <= j < n_out]
+        if bad:
+            raise ValueError(
+                f"in_out_list entries must be -1 (keep the feed) or an output index 0..{n_out - 1}"
+                f", got {bad[0]}"
+            )
+        static = mode == "static"
+        arrays = self._arrays(feeds, static)
+        outs: list[np.ndarray] = []
+        for it in range(int(iteration_times)):
+            outs = self._run(arrays, mode=mode)
+            if it + 1 == iteration_times:
+                break
+            fed = []
+            for i, (spec, j) in enumerate(zip(specs, mapping, strict=True)):
+                if j < 0:
+                    fed.append(arrays[i])
+                    continue
+                try:
+                    fed.append(_as_input(spec, outs[j], static))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"in_out_list: output {j} cannot feed input {i}: {exc}"
+                    ) from None
+            arrays = fed
+        return outs
 
     def run(self, feeds: Sequence[Any] | Mapping[str, Any], out_array: bool = False) -> list[Any]:
         return self.infer(feeds, "dymshape", out_array=out_array)
@@ -252,3 +358,6 @@ def _check_acl_json(path: str) -> None:
             "--model ... --acl_json_path %s); this session runs without it",
             path, "the profiler" if acl.profiler else "a dump", path,
         )
+from ais_bench.infer.multidevice import MultiDeviceSession  # noqa: E402  (re-exported)
+
+__all__ = ["InferSession", "MultiDeviceSession", "SessionSummary", "TensorInfo"]
