@@ -209,9 +209,9 @@ def build_parser() -> Parser:
         "--batchsize",
         type=integer,
         default=None,
-        help="batch size for the throughput figure (default: deduced: --dymBatch, else the first "
-        "dim given for the first input of --dymDims/--dymShape, else the first input's first "
-        "dim)",
+        help="batch size for the throughput figure; unset, it is deduced: --dymBatch, else the "
+        "mean first dim in the auto shape modes, else the first dim given for the first input "
+        "of --dymDims/--dymShape, else the first input's first dim",
     )
     p.add_argument(
         "--backend",
