@@ -36,6 +36,24 @@ class StampRecorder:
             col.extend([0] * self.capacity)
         self.capacity *= 2
 
+    def step(self, session: Session) -> tuple[int, list[np.ndarray]]:
+        """One timed iteration: h2d, compute, d2h, each bracketed by a stamp. Returns its slot
+        index and the outputs. This is the whole timed path, shared by every loop."""
+        if self.n == self.capacity:
+            self.grow()
+        i = self.n
+        stamps = self.stamps
+        pc = time.perf_counter_ns
+        stamps[0][i] = pc()
+        session.h2d()
+        stamps[1][i] = pc()
+        session.compute()
+        stamps[2][i] = pc()
+        outs = session.d2h()
+        stamps[3][i] = pc()
+        self.n = i + 1
+        return i, outs
+
     def span_s(self) -> float:
         """From the first iteration's start to the last one's end, between-batch work included."""
         return (self.stamps[3][self.n - 1] - self.stamps[0][0]) / 1e9 if self.n else 0.0
@@ -100,7 +118,6 @@ def run_loop(
     # Per-batch time budget in ns (0: count mode). Checked against the iteration's end stamp,
     # so the loop takes no extra clock reading.
     budget = int(duration_s * 1e9 / max(plan.count, 1)) if duration_s else 0
-    pc = time.perf_counter_ns
     batches = iter(plan)
     done = 0
     samples = 0
@@ -122,17 +139,7 @@ def run_loop(
             outs: list[np.ndarray] = []
             reps = 0
             while True:
-                if rec.n == rec.capacity:
-                    rec.grow()
-                i = rec.n
-                rec.stamps[0][i] = pc()
-                session.h2d()
-                rec.stamps[1][i] = pc()
-                session.compute()
-                rec.stamps[2][i] = pc()
-                outs = session.d2h()
-                rec.stamps[3][i] = pc()
-                rec.n = i + 1
+                i, outs = rec.step(session)
                 reps += 1
                 if reps >= loop and (
                     not budget or rec.stamps[3][i] - rec.stamps[0][0] >= (k + 1) * budget
