@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+CPU_LINE_MIN_SPAN_S = 0.05
 RULE = "------------------------------------------------------"
 TITLE = "-----------------Performance Summary------------------"
 RANGE_TITLE = "-----------------dyshape_range Performance Summary------------------"
@@ -258,7 +259,9 @@ class Report:
                 f"timed run: {self.duration_s:g} s asked, {self.span_s:.6g} s measured, "
                 f"{self.requests} iterations"
             )
-        if self.cpu_s > 0 and self.span_s > 0:
+        # process_time() ticks coarsely (and counts start-up threads), so a span of a few ms
+        # gives "cores busy" figures above the core count: say nothing rather than nonsense.
+        if self.cpu_s > 0 and self.span_s >= CPU_LINE_MIN_SPAN_S:
             out.append(
                 f"cpu: {self.cpu_s:.6g} s CPU time over {self.span_s:.6g} s = "
                 f"{self.cpu_s / self.span_s:.3g} cores busy"
