@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import itertools
 import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from ais_bench import concurrency, hostinfo, inputs, outputs, zoo
+from ais_bench import (
+    concurrency,
+    dump,
+    exception_dump,
+    folders,
+    hostinfo,
+    inputs,
+    outputs,
+    profiling,
+    shapes,
+    zoo,
+)
 from ais_bench.backends import open_session
 from ais_bench.backends.base import Session, TensorSpec
-from ais_bench.config import RunConfig
+from ais_bench.config import Inspection, RunConfig
+from ais_bench.errors import UserError
 from ais_bench.inputs import Batch, InputPlan
 from ais_bench.outputs import OutputDir
 from ais_bench.runner import RunResult, run_loop
@@ -33,34 +49,136 @@ def describe_model(session: Session) -> list[str]:
     return lines
 
 
-def deduce_batchsize(cfg: RunConfig, specs: list[TensorSpec], plan: InputPlan) -> int:
-    """--batchsize if given, else the first input's first dim (1 when it has none)."""
+def deduce_batchsize(
+    cfg: RunConfig,
+    specs: list[TensorSpec],
+    plan: InputPlan,
+    fixed: list[tuple[int, ...]] | None = None,
+) -> float:
+    """The batch size behind the throughput figure, as the guide's --batchsize row says.
+
+    --batchsize if given; else the --dymBatch value; else, with --dymDims/--dymShape, the first
+    dim given for the first input named; else the first input's first dim as run (`fixed`, the
+    resolved shapes) or as declared; 1 when it has none. In the auto shape modes, the mean first
+    dim over the batches.
+    """
     if cfg.batchsize is not None:
         return cfg.batchsize
+    if cfg.dymBatch is not None:
+        return cfg.dymBatch
+    if plan.batch_shapes:
+        return shapes.mean_batchsize(plan.batch_shapes)
+    given = cfg.dymDims or cfg.dymShape
+    if given:
+        return shapes.first_dim(given)
+    if fixed:
+        return shapes.first_dim(fixed)
     if specs and specs[0].shape and isinstance(specs[0].shape[0], int) and specs[0].shape[0] > 0:
         return specs[0].shape[0]
     return 1
 
 
-def plan_inputs(cfg: RunConfig, session: Session) -> InputPlan:
-    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed)
+def batch_text(batchsize: float) -> str:
+    return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
+
+
+def resolve_shapes(cfg: RunConfig, specs: list[TensorSpec]) -> list[tuple[int, ...]]:
+    """Each input's concrete shape from the model and --dymBatch/--dymHW/--dymDims/--dymShape."""
+    fixed = shapes.resolve(
+        specs,
+        dym_batch=cfg.dymBatch,
+        dym_hw=cfg.dymHW,
+        dims=cfg.dymDims if cfg.dymDims is not None else cfg.dymShape,
+        dims_option="--dymDims" if cfg.dymDims is not None else "--dymShape",
+    )
+    if any(s.is_dynamic for s in specs):
+        log.info(
+            "input shapes: %s",
+            shapes.format_shapes({s.name: f for s, f in zip(specs, fixed, strict=True)}),
+        )
+        for conflict in shapes.shared_dim_conflicts(specs, fixed):
+            log.warning("the model names one dim for several inputs, but %s", conflict)
+    return fixed
+
+
+def plan_inputs(
+    cfg: RunConfig, session: Session, fixed: list[tuple[int, ...]] | None = None
+) -> InputPlan:
+    if cfg.input:
+        return inputs.file_plan(
+            cfg.input,
+            session.inputs,
+            unique_stems=cfg.output is not None,
+            shapes=fixed,
+            auto=cfg.auto_mode,
+        )
+    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, fixed)
 
 
 class OutputWriter:
-    """Writes each batch's outputs into the result folder and records filesinfo."""
+    """Writes each batch's outputs into the result folder and records filesinfo.
 
-    def __init__(self, out: OutputDir, outfmt: str) -> None:
+    A batch of files that each hold one sample (batch.split) is cut back per file along
+    `axis`: sample X.bin gets X_0, X_1, ... (one per model output), padding rows are dropped,
+    and an output with no batch axis is saved whole once per batch, under its first file's name.
+    Other batches (generated data, files holding a whole batch) are saved whole.
+    """
+
+    def __init__(
+        self, out: OutputDir, outfmt: str, axis: int = 0, names: list[str] | None = None
+    ) -> None:
         self.out = out
         self.outfmt = outfmt
+        self.axis = axis
+        self.names = names or []
         self.filesinfo: dict[str, dict[str, list[str]]] = {}
+        self._whole_noted: set[int] = set()
 
     def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
-        files = [
-            str(outputs.write_array(self.out.folder / f"{batch.stems[0]}_{k}", a, self.outfmt))
-            for k, a in enumerate(arrays)
-        ]
+        if batch.split:
+            self._write_split(batch, arrays)
+            return
+        files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
         infiles = batch.infiles[0] if batch.infiles else []
         self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def _name(self, k: int) -> str:
+        return self.names[k] if k < len(self.names) else f"#{k}"
+
+    def _write(self, stem: str, k: int, array: np.ndarray) -> str:
+        try:
+            return str(outputs.write_array(self.out.folder / f"{stem}_{k}", array, self.outfmt))
+        except OSError as exc:
+            raise UserError(
+                f"cannot write output file {self.out.folder / stem}_{k}: {exc.strerror}"
+            ) from None
+
+    def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
+        rows = len(batch.stems) + batch.padded
+        outfiles: list[list[str]] = [[] for _ in batch.stems]
+        for k, a in enumerate(arrays):
+            axis = outputs.batch_axis(a.shape, rows, self.axis, self._name(k))
+            if axis is None:
+                if k not in self._whole_noted:
+                    self._whole_noted.add(k)
+                    log.debug(
+                        "output %s %s has no batch axis: saved whole, once per batch",
+                        self._name(k), list(a.shape),
+                    )
+                path = self._write(batch.stems[0], k, a)
+                for files in outfiles:
+                    files.append(path)
+                continue
+            parts = outputs.split_rows(a, rows, axis)
+            for i, stem in enumerate(batch.stems):  # padding rows come last: never written
+                outfiles[i].append(self._write(stem, k, parts[i]))
+        for infiles, files in zip(batch.infiles, outfiles, strict=True):
+            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def check(self, specs: list[TensorSpec], rows: int) -> None:
+        """Fail before the timed loop when the declared outputs cannot be split as asked."""
+        for s in specs:
+            outputs.batch_axis(s.shape, rows, self.axis, s.name)
 
 
 def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
@@ -69,44 +187,166 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
     `ready` is called once the model is loaded and the inputs planned, just before the warm-up
     (the multi-device launcher uses it to start every device's loop together).
     """
+    if cfg.dymShape_range is not None:
+        from ais_bench import sweep
+
+        return sweep.run(cfg)
+    model_arg = cfg.model
     model = zoo.resolve(cfg.model)
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model)
     cfg = concurrency.fit_threads(cfg)
+    insp = check_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
+    prof = (
+        profiling.ProfilerRun.prepare(insp.profiler_root, run_name)
+        if insp.profiler_root is not None
+        else None
+    )
     start = time.time()
-    session = open_session(cfg)
+    plan: InputPlan | None = None
+    background: outputs.WriterThread | None = None
+    failed: BaseException | None = None
+    first: Batch | None = None
+    failed_feed: list[np.ndarray] = []
+    trace: str | None = None
+
+    def sink(batch: Batch, arrays: list[np.ndarray]) -> None:
+        if background is not None:  # the input arrays are not needed to write outputs
+            background(dataclasses.replace(batch, arrays=[]), arrays)
+
     try:
-        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
-        for line in describe_model(session):
-            log.debug("%s", line)
-        plan = plan_inputs(cfg, session)
-        batchsize = deduce_batchsize(cfg, session.inputs, plan)
-        log.info("try get model batchsize:%d", batchsize)
-        writer = OutputWriter(out, cfg.outfmt) if out is not None else None
-        progress = cfg.progress if cfg.progress is not None else False
-        if ready is not None:
-            ready()
-        if cfg.concurrent:
-            result = concurrency.run(cfg, session, plan, writer)
-        else:
-            result = run_loop(
-                session, plan, cfg.loop, cfg.warmup_count, writer, progress, cfg.duration
-            )
-    finally:
-        session.close()
+        session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
+        try:
+            log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+            for line in describe_model(session):
+                log.debug("%s", line)
+            input_names = [s.name for s in session.inputs]
+            fixed = None if cfg.auto_mode else resolve_shapes(cfg, session.inputs)
+            plan = plan_inputs(cfg, session, fixed)
+            batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
+            log.info("try get model batchsize:%s", batch_text(batchsize))
+            timed_plan = plan
+            if insp.dump_root is not None:
+                first, timed_plan = peek(plan)
+            writer = None
+            if out is not None:
+                writer = OutputWriter(
+                    out, cfg.outfmt, cfg.output_batchsize_axis, [s.name for s in session.outputs]
+                )
+                if cfg.input and not cfg.auto_mode:
+                    writer.check(session.outputs, plan.batch_rows)
+                # Files are written on a thread, overlapping the next batch's loop.
+                background = outputs.WriterThread(writer)
+            progress = cfg.progress if cfg.progress is not None else False
+            on_outputs = sink if background is not None else None
+            if ready is not None:
+                ready()
+            if cfg.concurrent:
+                result = concurrency.run(cfg, session, timed_plan, on_outputs)
+            else:
+                result = run_loop(
+                    session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress,
+                    cfg.duration,
+                )
+            if result.error:
+                failed_feed = session.staged_arrays()
+            if prof is not None:
+                trace = session.end_profiling()
+            if background is not None:
+                # End to end means up to the last output file written.
+                drain = time.perf_counter()
+                failed = background.close()
+                result.wall_s += time.perf_counter() - drain
+        finally:
+            if plan is not None:
+                plan.close()
+            session.close()
+            if background is not None:
+                background.close()  # after an exception: stop the thread, keep that exception
+        if failed is not None:
+            if not isinstance(failed, UserError):
+                raise failed
+            result.input_error = result.input_error or str(failed)
+        if result.input_error and result.batches_done == 0:
+            raise UserError(result.input_error)  # nothing ran: a plain bad-input error
+    except UserError:
+        _discard_empty(out, cfg)
+        raise
     end = time.time()
     for ms in result.compute_ms:
         log.debug("model compute cost : %f", ms)
     report = make_report(cfg, session, result, batchsize, start, end)
+    if cfg.input:
+        # Rows actually run: a file holding a whole batch counts as that many samples.
+        report.samples = result.batches_done * plan.batch_rows - result.padded_samples
+        if plan.batch_shapes:  # auto shape modes: batches differ in size
+            done = plan.batch_shapes[: result.batches_done]
+            report.samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
+        report.input_files = plan.input_files
+    report.batches_planned = result.batches_planned
+    report.input_error = result.input_error
     if writer is not None:
         report.filesinfo = writer.filesinfo
+    if prof is not None and trace is not None:
+        report.profiled = True
+        warmups = cfg.warmup_count if result.batches_planned else 0
+        profile = prof.finish(trace, warmups, result.compute_ms)
+        report.inspection["profiler"] = profile.to_json()
+    if first is not None:
+        if result.error:
+            log.warning("dump: skipped, the inference failed (see the exception_cb files)")
+        else:
+            dumped = dump.run(cfg, insp, model_arg, run_name, input_names, first.arrays)
+            if dumped is not None:
+                report.inspection["dump"] = dumped.to_json()
+    if result.error and failed_feed:
+        folder = out.folder if out is not None else Path.cwd()
+        saved = exception_dump.save(cfg, result.error, input_names, failed_feed, folder)
+        report.inspection["exception"] = saved.to_json()
+        if saved.files:
+            log.info(
+                "exception_cb: %d files in %s; turn them into .npy with: python -m "
+                "ais_bench.convert_exception_bin --input %s", len(saved.files), folder, folder,
+            )
     if out is not None:
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)
         report.save(out.summary_path)
     return report
+
+
+def check_inspection(cfg: RunConfig) -> Inspection:
+    """The run's profiler/dump plan, with its folders checked before anything is loaded."""
+    insp = cfg.inspection()
+    if cfg.acl is not None and (cfg.profiler or cfg.dump):
+        log.warning("--acl_json_path takes priority: --profiler and --dump are ignored")
+    if cfg.acl is not None and insp.profiler_root is None and insp.dump_root is None:
+        log.info("%s turns on neither the profiler nor a dump", insp.source)
+    fix = f"pick a writable folder ({insp.source})"
+    if insp.profiler_root is not None:
+        folders.writable_root(insp.profiler_root, "profiler", fix)
+    if insp.dump_root is not None:
+        folders.writable_root(insp.dump_root, "dump", fix)
+    return insp
+
+
+def peek(plan: InputPlan) -> tuple[Batch | None, InputPlan]:
+    """The plan's first batch, and a plan that still yields every batch."""
+    batches = iter(plan)
+    first = next(batches, None)
+    rest = batches if first is None else itertools.chain([first], batches)
+    return first, dataclasses.replace(plan, batches=rest)
+
+
+def _discard_empty(out: OutputDir | None, cfg: RunConfig) -> None:
+    """A run that failed before writing anything leaves no empty timestamped folder behind."""
+    if out is None or cfg.output_dirname is not None:
+        return
+    with contextlib.suppress(OSError):
+        out.folder.rmdir()  # only succeeds when empty
 
 
 def make_report(

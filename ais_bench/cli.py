@@ -20,6 +20,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
     from ais_bench.launcher import MultiReport
@@ -208,7 +209,9 @@ def build_parser() -> Parser:
         "--batchsize",
         type=integer,
         default=None,
-        help="batch size for the throughput figure (default: the first input's first dim)",
+        help="batch size for the throughput figure; unset, it is deduced: --dymBatch, else the "
+        "mean first dim in the auto shape modes, else the first dim given for the first input "
+        "of --dymDims/--dymShape, else the first input's first dim",
     )
     p.add_argument(
         "--backend",
@@ -241,8 +244,119 @@ def build_parser() -> Parser:
         help="progress bar (default: on when stdout is a terminal and --debug is off)",
         **sw,
     )
+    _add_inspection_options(p)
+    _add_dynamic_shape_options(p)
+    _add_input_options(p)
+    _add_auto_shape_options(p)
     _add_scaling_options(p)
     return p
+
+
+def _add_auto_shape_options(p: Parser) -> None:
+    """Issue 4: take each batch's input shapes from its .npy files (needs --input)."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    for name, kind in (("dymdims", "dynamic-dims"), ("dymshape", "dynamic-shape")):
+        p.add_argument(
+            f"--auto_set_{name}_mode",
+            default=False,
+            help=f"for {kind} models: each --input .npy file (one per input) is one batch and "
+            "sets that input's shape, so files of different shapes run in one command; the "
+            "batch size is the mean first dim over the batches (.bin files carry no shape)",
+            **sw,
+        )
+
+
+def _add_inspection_options(p: Parser) -> None:
+    """--profiler, --dump and --acl_json_path: looking inside a run."""
+    sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
+    p.add_argument(
+        "--profiler",
+        default=False,
+        help="collect ONNX Runtime's per-operator profile into OUTPUT/profiler/ and print the "
+        "slowest operator types and nodes (needs --output; not with --dump)",
+        **sw,
+    )
+    p.add_argument(
+        "--dump",
+        default=False,
+        help="write every intermediate tensor of one inference to OUTPUT/dump/<date-time>/ as "
+        ".npy, with an index.csv (needs --output; not with --profiler)",
+        **sw,
+    )
+    p.add_argument(
+        "--acl_json_path",
+        type=Path,
+        default=None,
+        help='acl.json with a "profiler" or "dump" section (the guide\'s format); it takes '
+        "priority over --profiler and --dump",
+    )
+
+
+def _add_dynamic_shape_options(p: Parser) -> None:
+    """Issue 4: fix a dynamic model's input shapes, or sweep a range of them."""
+    p.add_argument(
+        "--dymBatch",
+        type=integer,
+        default=None,
+        help="set every input's dynamic first dim (the batch) to N",
+    )
+    p.add_argument(
+        "--dymHW",
+        default=None,
+        help="'H,W': set the dynamic height and width of 4-D image inputs (NCHW dims 2,3 or "
+        "NHWC dims 1,2, told apart by which dims are dynamic); combines with --dymBatch",
+    )
+    p.add_argument(
+        "--dymDims",
+        default=None,
+        help="whole input shapes by name: 'name:1,600;name2:1,600' (every dynamic input; fixed "
+        "dims must agree with the model)",
+    )
+    p.add_argument(
+        "--dymShape",
+        default=None,
+        help="whole input shapes by name, as --dymDims: 'input1:8,3,5,10;input2:5,3,10,10'",
+    )
+    p.add_argument(
+        "--dymShape_range",
+        default=None,
+        help="run every shape of a range, each with its own warm-up and loop, and print a table: "
+        "'name:1,3,200~224,224-230;name2:1,300' (A~B a closed range, A~B~STEP with a step, A-B-C "
+        "a list; the cartesian product, last dim fastest), or a .info file of one spec a line",
+    )
+    p.add_argument(
+        "--dymShape_range_max",
+        type=integer,
+        default=RANGE_MAX_DEFAULT,
+        help="the most shapes a --dymShape_range may run; raise it to confirm a bigger sweep",
+    )
+    p.add_argument(
+        "--outputSize",
+        default=None,
+        help="'10000,10000': byte budget per model output; outputs whose size (learnt in the "
+        "warm-up) fits are preallocated and bound for the timed loop, others stay "
+        "engine-allocated (--debug says which)",
+    )
+
+
+def _add_input_options(p: Parser) -> None:
+    """Issue 3: real inputs from .bin/.npy files and folders, outputs split per input file."""
+    p.add_argument(
+        "-i",
+        "--input",
+        default=None,
+        help="input data: comma-separated .bin/.npy files (cut into one consecutive group per "
+        "model input), or one folder per model input (files taken in natural order: 2.bin "
+        "before 10.bin). Files holding one sample are combined into batches (the last padded); "
+        "files holding a whole batch are used as is. Each batch runs --loop times",
+    )
+    p.add_argument(
+        "--output_batchsize_axis",
+        type=integer,
+        default=0,
+        help="axis of the outputs that holds the batch: with --input and --output, outputs are "
+        "split along it into one file per input file",
+    )
 
 
 def _add_scaling_options(p: Parser) -> None:
@@ -308,7 +422,17 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         graph_opt_level=ns.graph_opt_level,
         seed=ns.seed,
         progress=bool(progress),
+        # --- profiler, dump, acl.json ---
+        profiler=bool(ns.profiler),
+        dump=bool(ns.dump),
+        acl_json_path=ns.acl_json_path,
         argv=("ais_bench", *argv),
+        # -- file inputs (issue 3) --
+        input=ns.input,
+        output_batchsize_axis=ns.output_batchsize_axis,
+        auto_set_dymdims_mode=bool(ns.auto_set_dymdims_mode),
+        auto_set_dymshape_mode=bool(ns.auto_set_dymshape_mode),
+        **_dynamic_shape_fields(ns),
         # -- devices, concurrency, timed runs, stability (issue 6) --
         devices=tuple(ns.device) if len(ns.device) > 1 else None,
         divide_input=True if ns.divide_input is None else bool(ns.divide_input),
@@ -317,6 +441,19 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         duration=ns.duration,
         percentiles=ns.percentiles,
     )
+
+
+def _dynamic_shape_fields(ns: argparse.Namespace) -> dict[str, object]:
+    """Issue 4: RunConfig parses the spec strings itself (so the Python API takes them too)."""
+    return {
+        "dymBatch": ns.dymBatch,
+        "dymHW": ns.dymHW,
+        "dymDims": ns.dymDims,
+        "dymShape": ns.dymShape,
+        "dymShape_range": ns.dymShape_range,
+        "outputSize": ns.outputSize,
+        "dymShape_range_max": ns.dymShape_range_max,
+    }
 
 
 def setup_logging(debug: bool) -> None:
@@ -368,6 +505,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    if report.input_error:
+        saved = " (the completed batches' outputs and the summary are saved)" if (
+            report.summary_path
+        ) else ""
+        print(
+            f"[ERROR] {report.input_error}; stopped after {report.batches} of "
+            f"{report.batches_planned} batches{saved}",
+            file=sys.stderr,
+        )
+        return UserError.exit_code
     if report.error:
         print(
             f"[ERROR] inference failed after {report.compute.count} timed iterations: "
@@ -383,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:
     """The guide's block, then (issue 6) percentiles, stability, concurrency and one warning."""
     for line in report.lines(display_all):
+        log.info("%s", line)
+    for line in report.e2e_lines():  # only with --input; the guide's block above is unchanged
         log.info("%s", line)
     for line in report.extra_lines():
         log.info("%s", line)

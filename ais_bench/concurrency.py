@@ -300,17 +300,7 @@ def _stream(
             if key != staged:
                 session.stage(batch.arrays)
                 staged = key
-            if rec.n == rec.capacity:
-                rec.grow()
-            i = rec.n
-            rec.stamps[0][i] = pc()
-            session.h2d()
-            rec.stamps[1][i] = pc()
-            session.compute()
-            rec.stamps[2][i] = pc()
-            outs = session.d2h()
-            rec.stamps[3][i] = pc()
-            rec.n = i + 1
+            i, outs = rec.step(session)
             now = rec.stamps[3][i]
             _save(work.finish(key, outs, rec.stamps[0][i], now), sink)
     except BaseException as exc:  # reported by the caller; the thread must not die silently

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ais_bench import acl_json, shapes
+from ais_bench.acl_json import AclConfig, DumpTarget
 from ais_bench.errors import UserError
 
 OUTFMTS = ("BIN", "NPY", "TXT")
@@ -40,8 +43,29 @@ class RunConfig:
     graph_opt_level: str = "all"
     seed: int = 0
     progress: bool | None = None
+    # --- profiler, dump, acl.json (looking inside a run) ---
+    profiler: bool = False
+    dump: bool = False
+    acl_json_path: Path | None = None
+    # Parsed from acl_json_path once, when the config is built; replace() carries it over.
+    acl: AclConfig | None = field(default=None, repr=False)
     # The command line as typed, kept for the summary JSON's "args".
     argv: tuple[str, ...] = field(default_factory=tuple)
+    # -- dynamic shapes (issue 4), named as the guide's options; strings are parsed here --
+    dymBatch: int | None = None
+    dymHW: tuple[int, int] | None = None
+    dymDims: dict[str, tuple[int, ...]] | None = None
+    dymShape: dict[str, tuple[int, ...]] | None = None
+    dymShape_range: shapes.ShapeRange | None = None
+    dymShape_range_max: int = shapes.RANGE_MAX_DEFAULT
+    outputSize: tuple[int, ...] | None = None
+
+    # -- file inputs (issue 3): --input paths (files, or one folder per model input) --
+    input: tuple[str, ...] | None = None
+    output_batchsize_axis: int = 0
+    # -- auto shape modes (issue 4): each batch's shapes come from its .npy input files --
+    auto_set_dymdims_mode: bool = False
+    auto_set_dymshape_mode: bool = False
     # -- devices, concurrency, timed runs, stability (issue 6) --
     # Several --device ids: one worker process each (launcher.py); None runs `device` in-process.
     devices: tuple[int, ...] | None = None
@@ -52,7 +76,27 @@ class RunConfig:
     percentiles: tuple[float, ...] = ()  # extra percentiles of compute time (and latency)
 
     def __post_init__(self) -> None:
+        self._parse_dynamic_shapes()
+        object.__setattr__(self, "input", input_paths(self.input))
         self.validate()
+
+    def _parse_dynamic_shapes(self) -> None:
+        """Issue 4: the spec strings of --dymHW/--dymDims/--dymShape/... as plain values."""
+
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        if isinstance(self.dymHW, str):
+            put("dymHW", shapes.parse_hw(self.dymHW))
+        elif self.dymHW is not None:
+            put("dymHW", shapes.parse_hw(",".join(map(str, self.dymHW))))
+        put("dymDims", shapes.shape_value(self.dymDims, "--dymDims"))
+        put("dymShape", shapes.shape_value(self.dymShape, "--dymShape"))
+        put("dymShape_range", shapes.range_value(self.dymShape_range))
+        sizes = self.outputSize
+        if sizes is not None and not isinstance(sizes, str):
+            sizes = ",".join(map(str, sizes)) if isinstance(sizes, tuple | list) else str(sizes)
+        put("outputSize", None if sizes is None else shapes.parse_sizes(sizes))
 
     def replace(self, **changes: object) -> RunConfig:
         return dataclasses.replace(self, **changes)
@@ -96,6 +140,11 @@ class RunConfig:
             f"--graph_opt_level must be one of {', '.join(GRAPH_OPT_LEVELS)}, "
             f"got {self.graph_opt_level!r}",
         )
+        self._validate_dynamic_shapes()
+        _require(
+            self.output_batchsize_axis >= 0,
+            f"--output_batchsize_axis must be 0 or more, got {self.output_batchsize_axis}",
+        )
         self._validate_scaling()
         if self.output_dirname is not None:
             _require(
@@ -107,7 +156,63 @@ class RunConfig:
                 bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name,
                 f"--output_dirname must be a plain folder name (no '/'), got {name!r}",
             )
+        # --- profiler, dump, acl.json ---
+        acl_path = None if self.acl_json_path is None else Path(self.acl_json_path)
+        if acl_path is None:
+            object.__setattr__(self, "acl", None)
+        elif self.acl is None or self.acl.path != acl_path:
+            object.__setattr__(self, "acl", acl_json.read(acl_path))
+        self.inspection()
 
+    def _validate_dynamic_shapes(self) -> None:
+        _require(
+            self.dymBatch is None or (isinstance(self.dymBatch, int) and self.dymBatch >= 1),
+            f"--dymBatch must be a positive integer, got {self.dymBatch}",
+        )
+        _require(
+            isinstance(self.dymShape_range_max, int) and self.dymShape_range_max >= 1,
+            f"--dymShape_range_max must be a positive integer, got {self.dymShape_range_max}",
+        )
+        given = [
+            name
+            for name, value in (
+                ("--dymBatch", self.dymBatch),
+                ("--dymHW", self.dymHW),
+                ("--dymDims", self.dymDims),
+                ("--dymShape", self.dymShape),
+                ("--dymShape_range", self.dymShape_range),
+            )
+            if value is not None
+        ]
+        # --dymBatch and --dymHW set different dims, so they combine; the others give whole
+        # shapes and stand alone.
+        if len(given) > 1 and given != ["--dymBatch", "--dymHW"]:
+            raise UserError(
+                f"{' and '.join(given)} each set input shapes: use one (only --dymBatch and "
+                "--dymHW combine; --dymDims/--dymShape give whole shapes, --dymShape_range a list "
+                "of them)"
+            )
+        if self.dymShape_range is not None:
+            shapes.check_range_count(self.dymShape_range, self.dymShape_range_max)
+        if self.auto_mode is not None:
+            _require(
+                bool(self.input),
+                f"{self.auto_mode} reads each batch's shapes from .npy input files: add --input",
+            )
+            _require(
+                not given,
+                f"{self.auto_mode} sets shapes from the input files, so {' and '.join(given)} "
+                "cannot be used with it: drop one",
+            )
+
+    @property
+    def auto_mode(self) -> str | None:
+        """The auto shape option in force (its name, for messages), or None."""
+        if self.auto_set_dymshape_mode:
+            return "--auto_set_dymshape_mode"
+        if self.auto_set_dymdims_mode:
+            return "--auto_set_dymdims_mode"
+        return None
 
     def _validate_scaling(self) -> None:
         if self.devices is not None:
@@ -140,6 +245,81 @@ class RunConfig:
     @property
     def concurrent(self) -> bool:
         return self.threads > 1 or self.pipeline
+
+    def inspection(self) -> Inspection:
+        """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""
+        acl = self.acl
+        if acl is not None:
+            where = f"--acl_json_path {acl.path}"
+            profiler_root = dump_root = None
+            if acl.profiler:
+                profiler_root = acl.profiler_output or self._default_folder(
+                    "profiler",
+                    f'{where} turns the profiler on but gives no "output" and --output is not '
+                    'set: add "output": "DIR" to its profiler section, or pass --output DIR',
+                )
+            if acl.dump:
+                dump_root = acl.dump_path or self._default_folder(
+                    "dump",
+                    f'{where} asks for a dump but gives no "dump_path" and --output is not set: '
+                    'add "dump_path": "DIR" to its dump section, or pass --output DIR',
+                )
+            return Inspection(profiler_root, dump_root, acl.dump_mode, acl.dump_list, where)
+        _require(
+            not (self.profiler and self.dump),
+            "--profiler and --dump cannot be used together: run once with --profiler 1 and "
+            "once with --dump 1",
+        )
+        if self.profiler:
+            root = self._default_folder(
+                "profiler", "--profiler needs --output to know where to write: add --output DIR"
+            )
+            return Inspection(profiler_root=root, source="--profiler")
+        if self.dump:
+            root = self._default_folder(
+                "dump", "--dump needs --output to know where to write: add --output DIR"
+            )
+            return Inspection(dump_root=root, source="--dump")
+        return Inspection()
+
+    def _default_folder(self, name: str, missing_output: str) -> Path:
+        if self.output is None:
+            raise UserError(missing_output)
+        return Path(self.output) / name
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The looking-inside part of a run: a profiler trace folder, or a tensor dump folder."""
+
+    profiler_root: Path | None = None
+    dump_root: Path | None = None
+    dump_mode: str = "output"
+    # From an acl.json's dump_list: only these models (and nodes) are dumped; empty means all.
+    dump_list: tuple[DumpTarget, ...] = ()
+    source: str = ""  # the option or file that asked, for messages
+
+
+def input_paths(value: object) -> tuple[str, ...] | None:
+    """--input as paths: a comma-separated string (as typed), a path, or a list of paths."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [p.strip() for p in value.split(",")]
+    elif isinstance(value, os.PathLike):
+        items = [os.fspath(value)]
+    else:
+        try:
+            items = [os.fspath(p) for p in value]  # type: ignore[union-attr]
+        except TypeError:
+            raise UserError(
+                f"input must be paths: a comma-separated string or a list of paths, got {value!r}"
+            ) from None
+    if not items or any(not p for p in items):
+        raise UserError(
+            f"--input {value!r} has an empty path: separate files or folders with single commas"
+        )
+    return tuple(items)
 
 
 def _require(ok: bool, message: str) -> None:

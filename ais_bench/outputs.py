@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +20,7 @@ log = logging.getLogger("ais_bench")
 
 TIMESTAMP = "%Y_%m_%d-%H_%M_%S"
 SUFFIX = {"BIN": ".bin", "NPY": ".npy", "TXT": ".txt"}
+ROUND_TRIP_DIGITS = {2: 5, 4: 9, 8: 17}  # float16, float32, float64
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
         np.save(path, a, allow_pickle=False)
     else:
         rows = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
-        fmt = "%d" if a.dtype.kind in "iub" else "%.8g"
+        # Enough significant digits that every float reads back to the same value.
+        fmt = "%d" if a.dtype.kind in "iub" else f"%.{ROUND_TRIP_DIGITS[a.dtype.itemsize]}g"
         np.savetxt(
             path,
             rows.astype(np.int64) if a.dtype.kind == "b" else rows,
@@ -90,3 +96,81 @@ def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
             header=f"shape={tuple(a.shape)} dtype={a.dtype.name}",
         )
     return path
+
+
+# -- splitting a batch's outputs back per input file (issue 3) --------------------------------
+
+
+def batch_axis(shape: tuple[int | str, ...], rows: int, axis: int, name: str) -> int | None:
+    """The axis along which output `name` is cut into `rows` samples, or None when the output
+    has no batch axis (a scalar, or no dim that is a multiple of the batch): saved whole.
+
+    Raises when --output_batchsize_axis is beyond the output's rank or does not divide by the
+    batch, suggesting the axis that does.
+    """
+    dims = [d if isinstance(d, int) and d >= 0 else None for d in shape]
+    if not dims:
+        return None
+    fits = [i for i, d in enumerate(dims) if d is None or (d > 0 and d % rows == 0)]
+    if rows > 1 and not fits:
+        return None
+    hint = f"pass --output_batchsize_axis {fits[0]}, the axis that holds the batch" if fits else ""
+    if axis >= len(dims):
+        raise UserError(
+            f"--output_batchsize_axis {axis} is beyond the last axis of output {name!r} "
+            f"(shape {list(shape)}, axes 0..{len(dims) - 1}): {hint}"
+        )
+    d = dims[axis]
+    if d is not None and d % rows:
+        raise UserError(
+            f"output {name!r} has shape {list(shape)}: axis {axis} ({d}) does not divide into "
+            f"the {rows} samples of a batch; {hint}"
+        )
+    return axis
+
+
+def split_rows(array: np.ndarray, rows: int, axis: int) -> list[np.ndarray]:
+    """`array` cut into `rows` equal views along `axis`, keeping the axis (a sample of a batch-4
+    output [4, 1000] is [1, 1000], as the same sample run at batch 1 gives)."""
+    step = array.shape[axis] // rows
+    index: list[slice] = [slice(None)] * array.ndim
+    parts = []
+    for i in range(rows):
+        index[axis] = slice(i * step, (i + 1) * step)
+        parts.append(array[tuple(index)])
+    return parts
+
+
+class WriterThread:
+    """Runs an output sink on a background thread, so file writes overlap the next batch.
+
+    Calls queue up to `depth` batches (then block: memory stays bounded). A failure in the sink
+    is raised on the caller's thread at the next call, or returned by close().
+    """
+
+    def __init__(self, sink: Callable[[Any, list[np.ndarray]], None], depth: int = 8) -> None:
+        self._sink = sink
+        self._queue: queue.Queue[tuple[Any, list[np.ndarray]] | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="ais_bench-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after a failure, drain without writing
+                try:
+                    self._sink(*item)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def __call__(self, batch: Any, arrays: list[np.ndarray]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((batch, arrays))
+
+    def close(self) -> BaseException | None:
+        """Wait for every queued write; the sink's failure, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        return self._error

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ais_bench.backends.base import Session
+from ais_bench.errors import UserError
 from ais_bench.inputs import Batch, InputPlan
 
 log = logging.getLogger("ais_bench")
@@ -35,6 +36,24 @@ class StampRecorder:
             col.extend([0] * self.capacity)
         self.capacity *= 2
 
+    def step(self, session: Session) -> tuple[int, list[np.ndarray]]:
+        """One timed iteration: h2d, compute, d2h, each bracketed by a stamp. Returns its slot
+        index and the outputs. This is the whole timed path, shared by every loop."""
+        if self.n == self.capacity:
+            self.grow()
+        i = self.n
+        stamps = self.stamps
+        pc = time.perf_counter_ns
+        stamps[0][i] = pc()
+        session.h2d()
+        stamps[1][i] = pc()
+        session.compute()
+        stamps[2][i] = pc()
+        outs = session.d2h()
+        stamps[3][i] = pc()
+        self.n = i + 1
+        return i, outs
+
     def span_s(self) -> float:
         """From the first iteration's start to the last one's end, between-batch work included."""
         return (self.stamps[3][self.n - 1] - self.stamps[0][0]) / 1e9 if self.n else 0.0
@@ -58,6 +77,8 @@ class RunResult:
     timed_span_s: float = 0.0
     interrupted: bool = False
     error: str | None = None
+    # Bad input met mid-run (a file that vanished or changed): the loop stops, what ran is kept.
+    input_error: str | None = None
     samples_done: int = 0
     padded_samples: int = 0
     filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -72,6 +93,8 @@ def warm_up(session: Session, batch: Batch, count: int) -> None:
         session.h2d()
         session.compute()
         session.d2h()
+    # --outputSize (issue 4): output shapes are known once a run at these shapes has happened.
+    session.bind_output_buffers(observed=count > 0)
     log.info("warm up %d done", count)
 
 
@@ -86,21 +109,22 @@ def run_loop(
 ) -> RunResult:
     """Run every batch of `plan` `loop` times after `warmup_count` untimed runs of the first.
 
-    With `duration_s`, each batch runs at least `loop` times and until its share of the
-    duration (duration / batches, counted from the first timed iteration) has passed.
-    Ctrl-C or an engine error stops the loop; what completed is still returned.
+    Iterations = batches x loop. With `duration_s`, each batch runs at least `loop` times and
+    until its share of the duration (duration / batches, counted from the first timed iteration)
+    has passed. Ctrl-C, an engine error or a bad input met mid-run (UserError from the plan or
+    the sink) stops the loop; what completed is still returned.
     """
     rec = StampRecorder(plan.count * loop)
     # Per-batch time budget in ns (0: count mode). Checked against the iteration's end stamp,
     # so the loop takes no extra clock reading.
     budget = int(duration_s * 1e9 / max(plan.count, 1)) if duration_s else 0
-    pc = time.perf_counter_ns
     batches = iter(plan)
     done = 0
     samples = 0
     padded = 0
     interrupted = False
     error: str | None = None
+    input_error: str | None = None
     bar = _progress_bar(plan.count) if progress else None
     start = time.perf_counter()
     cpu0: float | None = None
@@ -115,17 +139,7 @@ def run_loop(
             outs: list[np.ndarray] = []
             reps = 0
             while True:
-                if rec.n == rec.capacity:
-                    rec.grow()
-                i = rec.n
-                rec.stamps[0][i] = pc()
-                session.h2d()
-                rec.stamps[1][i] = pc()
-                session.compute()
-                rec.stamps[2][i] = pc()
-                outs = session.d2h()
-                rec.stamps[3][i] = pc()
-                rec.n = i + 1
+                i, outs = rec.step(session)
                 reps += 1
                 if reps >= loop and (
                     not budget or rec.stamps[3][i] - rec.stamps[0][0] >= (k + 1) * budget
@@ -141,6 +155,8 @@ def run_loop(
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: summarising the %d completed iterations", rec.n)
+    except UserError as exc:  # raised by the input reader or the output sink, not the engine
+        input_error = str(exc)
     except Exception as exc:  # the engine's own error types vary by provider
         error = str(exc).strip() or type(exc).__name__
     finally:
@@ -159,6 +175,7 @@ def run_loop(
         timed_span_s=rec.span_s(),
         interrupted=interrupted,
         error=error,
+        input_error=input_error,
         samples_done=samples,
         padded_samples=padded,
         cpu_s=cpu,

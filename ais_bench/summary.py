@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -11,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+CPU_LINE_MIN_SPAN_S = 0.05
 RULE = "------------------------------------------------------"
 TITLE = "-----------------Performance Summary------------------"
+RANGE_TITLE = "-----------------dyshape_range Performance Summary------------------"
 
 # -- stability thresholds (issue 6) ------------------------------------------------------------
 # Below 30 timed iterations the normal approximation behind the confidence interval is poor for
@@ -176,6 +179,14 @@ class Report:
     host_cpu: str = ""
     output_dir: str | None = None
     summary_path: str | None = None
+    # --- profiler, dump, inputs saved on an inference error ---
+    profiled: bool = False  # ONNX Runtime's profiler was on: the times include its overhead
+    inspection: dict[str, Any] = field(default_factory=dict)  # "profiler"/"dump"/"exception"
+    # -- --dymShape_range (issue 4): one result per shape; the figures above pool the OK ones --
+    dymshape_range: RangeSummary | None = None
+    # -- file inputs (issue 3) --
+    batches_planned: int = 0
+    input_error: str | None = None  # bad input met mid-run: why the run stopped early
     # -- devices, concurrency, timed runs (issue 6) --
     streams: int = 1  # concurrent requests in flight (--threads)
     pipeline: bool = False  # stages overlapped on threads (--pipeline)
@@ -248,7 +259,9 @@ class Report:
                 f"timed run: {self.duration_s:g} s asked, {self.span_s:.6g} s measured, "
                 f"{self.requests} iterations"
             )
-        if self.cpu_s > 0 and self.span_s > 0:
+        # process_time() ticks coarsely (and counts start-up threads), so a span of a few ms
+        # gives "cores busy" figures above the core count: say nothing rather than nonsense.
+        if self.cpu_s > 0 and self.span_s >= CPU_LINE_MIN_SPAN_S:
             out.append(
                 f"cpu: {self.cpu_s:.6g} s CPU time over {self.span_s:.6g} s = "
                 f"{self.cpu_s / self.span_s:.3g} cores busy"
@@ -289,6 +302,8 @@ class Report:
 
     def lines(self, display_all: bool = False) -> list[str]:
         """The guide's summary block, one string per printed line (without the [INFO] tag)."""
+        if self.dymshape_range is not None:
+            return self.dymshape_range.lines(self.compute_label)
         out = [TITLE]
         if display_all:
             out.append(self.h2d.line("H2D_latency"))
@@ -300,7 +315,31 @@ class Report:
             f"throughput 1000*batchsize.mean({bs})/{self.compute_label}.mean({self.compute.mean}): "
             f"{self.throughput}"
         )
+        if self.profiled:
+            out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
+                       "its overhead)")
         out.append(RULE)
+        return out
+
+    def e2e_lines(self) -> list[str]:
+        """Input and end-to-end figures, printed after the summary block when files are read."""
+        if not self.input_files:
+            return []
+        padded = ""
+        if self.padded_samples:
+            padded = f", {self.padded_samples} padded sample(s) (no outputs written for them)"
+        out = [
+            f"input: {self.input_files} file(s) in {self.batches} batch(es) x loop {self.loop} "
+            f"= {self.batches * self.loop} timed iterations{padded}",
+            f"e2e: {self.samples} samples in {self.wall_s:.6g} s = {self.e2e_samples_per_s:.6g} "
+            f"samples/s end to end (reading, inference, writing), compute throughput "
+            f"{self.throughput:.6g}",
+        ]
+        if self.input_error:
+            out.append(
+                f"stopped after {self.batches} of {self.batches_planned} batches: "
+                f"{self.input_error}"
+            )
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -331,9 +370,18 @@ class Report:
                 "padded_samples": self.padded_samples,
                 "input_files": self.input_files,
                 "samples_per_s": self.e2e_samples_per_s,
+                "batches_planned": self.batches_planned,
+                "stopped": self.input_error,
             },
             "interrupted": self.interrupted,
             "error": self.error,
+            "profiled": self.profiled,
+            **self.inspection,
+            **(
+                {"dymShape_range": self.dymshape_range.to_json()}
+                if self.dymshape_range is not None
+                else {}
+            ),
             "concurrency": {
                 "streams": self.streams,
                 "pipeline": self.pipeline,
@@ -362,6 +410,109 @@ class Report:
         return asdict(self)
 
 
+@dataclass
+class ShapeRun:
+    """One shape of a --dymShape_range sweep: what ran, and how fast (or why it failed)."""
+
+    index: int  # position in the sweep's order
+    dymshape: str  # the shapes, in --dymShape's grammar
+    batchsize: float
+    compute: Stats
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.compute.count > 0
+
+    @property
+    def throughput(self) -> float:
+        if not self.ok or self.compute.mean <= 0:
+            return 0.0
+        return 1000.0 * self.batchsize / self.compute.mean
+
+
+CSV_FIELDS = (
+    "index", "dymshape", "result", "batchsize", "throughput", "mean_ms", "median_ms", "p99_ms",
+    "min_ms", "max_ms", "count", "error",
+)
+
+
+@dataclass
+class RangeSummary:
+    """The sweep's table: printed as the original's block, saved as CSV and in the JSON."""
+
+    runs: list[ShapeRun]
+    planned: int
+    csv_path: str | None = None
+
+    @property
+    def ok_runs(self) -> list[ShapeRun]:
+        return [r for r in self.runs if r.ok]
+
+    @property
+    def avg_throughput(self) -> float:
+        ok = self.ok_runs
+        return sum(r.throughput for r in ok) / len(ok) if ok else 0.0
+
+    def ranked(self) -> list[ShapeRun]:
+        """Fastest first; failed shapes last, in sweep order."""
+        return sorted(self.runs, key=lambda r: (not r.ok, -r.throughput, r.index))
+
+    def lines(self, label: str) -> list[str]:
+        out = [
+            RANGE_TITLE,
+            f"run_count:{len(self.runs)} success_count:{len(self.ok_runs)} "
+            f"avg_throughput:{self.avg_throughput}",
+        ]
+        for r in self.ranked():
+            line = (
+                f"{r.index} dymshape:{r.dymshape} result:{'OK' if r.ok else 'Failed'} "
+                f"throughput:{r.throughput}"
+            )
+            if r.ok:
+                c = r.compute
+                line += f" {label}(ms) mean:{c.mean} median:{c.median} p99:{c.p99}"
+            out.append(line)
+        if len(self.runs) < self.planned:
+            out.append(f"stopped after {len(self.runs)} of {self.planned} shapes")
+        out.append(RULE)
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": r.index,
+                "dymshape": r.dymshape,
+                "result": "OK" if r.ok else "Failed",
+                "batchsize": r.batchsize,
+                "throughput": r.throughput,
+                "mean_ms": r.compute.mean,
+                "median_ms": r.compute.median,
+                "p99_ms": r.compute.p99,
+                "min_ms": r.compute.min,
+                "max_ms": r.compute.max,
+                "count": r.compute.count,
+                "error": r.error or "",
+            }
+            for r in self.runs
+        ]
+
+    def write_csv(self, path: Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            w.writeheader()
+            w.writerows(self.rows())
+        self.csv_path = str(path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_count": len(self.runs),
+            "planned_count": self.planned,
+            "success_count": len(self.ok_runs),
+            "avg_throughput": self.avg_throughput,
+            "csv": self.csv_path,
+            "results": self.rows(),
+        }
 def _cores(cores: list[int]) -> str:
     return ",".join(map(str, cores))
 

@@ -228,6 +228,25 @@ def _multi_io() -> onnx.ModelProto:
     return g.model("multi_io", inputs, outputs)
 
 
+def _multi_io_dynamic() -> onnx.ModelProto:
+    g = _GraphBuilder(0)
+    mean = g.op("ReduceMean", "image", axes=[2, 3], keepdims=0)  # [batch, 3]
+    g.op("Mul", mean, "scale", out="pooled")  # a scalar input broadcasts over the batch
+    g.op("Add", "tokens", g.const(1, np.int64), out="tokens_out")
+    g.op("ReduceSum", "tokens", g.const([1], np.int64), keepdims=0, out="total")
+    inputs = [
+        _tensor("image", TensorProto.FLOAT, ["batch", 3, "height", "width"]),
+        _tensor("tokens", TensorProto.INT64, ["batch", "seq"]),
+        _tensor("scale", TensorProto.FLOAT, []),
+    ]
+    outputs = [
+        _tensor("pooled", TensorProto.FLOAT, ["batch", 3]),
+        _tensor("tokens_out", TensorProto.INT64, ["batch", "seq"]),
+        _tensor("total", TensorProto.INT64, ["batch"]),
+    ]
+    return g.model("multi_io_dynamic", inputs, outputs)
+
+
 def _uint8_image() -> onnx.ModelProto:
     g = _GraphBuilder(0)
     pixels = g.op("Cast", "pixels", to=TensorProto.FLOAT)
@@ -259,6 +278,11 @@ _MODELS: dict[str, _Entry] = {
         "ResNet-style conv net (4 basic blocks, no BatchNorm): input [1,3,224,224] -> [1,1000]",
         1,
     ),
+    "resnet_bs4": _Entry(
+        lambda: _resnet(4, 224, 224),
+        "resnet with a static batch of 4: input [4,3,224,224] -> [4,1000] (file batching)",
+        1,
+    ),
     "resnet_dynamic": _Entry(
         lambda: _resnet("batch", 224, 224),
         "resnet with a symbolic batch: input [batch,3,224,224] -> [batch,1000]",
@@ -284,6 +308,12 @@ _MODELS: dict[str, _Entry] = {
     ),
     "multi_io": _Entry(
         _multi_io, "4 inputs (float32, int64, bool, float16) and 4 outputs of mixed dtypes", 1
+    ),
+    "multi_io_dynamic": _Entry(
+        _multi_io_dynamic,
+        "dynamic axes on several inputs: image [batch,3,height,width], tokens int64 "
+        "[batch,seq] and a float32 scalar scale",
+        1,
     ),
     "uint8_image": _Entry(
         _uint8_image, "uint8 [1,4,4,3] pixels -> float32 normalized image and a scalar mean", 1

@@ -71,3 +71,14 @@ def zoo_path(zoo_cache: Path):
         return zoo.path(name, cache_dir=zoo_cache)
 
     return get
+
+
+@pytest.fixture(autouse=True)
+def _restore_ais_bench_logger():
+    """In-process CLI calls configure the 'ais_bench' logger; undo it so caplog keeps working."""
+    import logging
+
+    logger = logging.getLogger("ais_bench")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

@@ -16,8 +16,6 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from ais_bench.config import RunConfig
-
 FLOAT = r"[0-9.e+-]+"
 CLOSING = re.compile(
     rf"^i:(\d+) device_(\d+) throughput:({FLOAT}) start_time:({FLOAT}) end_time:({FLOAT})$"
@@ -213,9 +211,6 @@ def test_divide_input_without_input_says_it_does_nothing(cli):
     assert "[WARNING] --divide_input has an effect only with --input and several" in r.out
 
 
-@pytest.mark.skipif(
-    "input" not in RunConfig.__dataclass_fields__, reason="--input arrives with issue 3"
-)
 def test_input_files_are_split_between_devices_each_once(cli, tmp_path, zoo_path):
     import numpy as np
 

@@ -16,7 +16,9 @@ ALL = [
     "bert",
     "bert_dynamic",
     "multi_io",
+    "multi_io_dynamic",
     "resnet",
+    "resnet_bs4",
     "resnet_dynamic",
     "resnet_dynamic_hw",
     "tiny",
@@ -31,6 +33,10 @@ SPECS: dict[str, tuple[dict, dict]] = {
     "resnet": (
         {"input": (np.float32, (1, 3, 224, 224))},
         {"output": (np.float32, (1, 1000))},
+    ),
+    "resnet_bs4": (
+        {"input": (np.float32, (4, 3, 224, 224))},
+        {"output": (np.float32, (4, 1000))},
     ),
     "resnet_dynamic": (
         {"input": (np.float32, ("batch", 3, 224, 224))},
@@ -60,6 +66,18 @@ SPECS: dict[str, tuple[dict, dict]] = {
             "count": (np.int32, (2,)),
         },
     ),
+    "multi_io_dynamic": (
+        {
+            "image": (np.float32, ("batch", 3, "height", "width")),
+            "tokens": (np.int64, ("batch", "seq")),
+            "scale": (np.float32, ()),
+        },
+        {
+            "pooled": (np.float32, ("batch", 3)),
+            "tokens_out": (np.int64, ("batch", "seq")),
+            "total": (np.int64, ("batch",)),
+        },
+    ),
     "uint8_image": (
         {"pixels": (np.uint8, (1, 4, 4, 3))},
         {"normalized": (np.float32, (1, 4, 4, 3)), "mean": (np.float32, ())},
@@ -67,7 +85,9 @@ SPECS: dict[str, tuple[dict, dict]] = {
 }
 
 # Exclusive upper bound for integer inputs that are used as indices.
-_INT_HIGH = {"input_ids": 1000, "input_mask": 2, "segment_ids": 2, "ids": 100, "pixels": 256}
+_INT_HIGH = {
+    "tokens": 100, "input_ids": 1000, "input_mask": 2, "segment_ids": 2, "ids": 100, "pixels": 256
+}
 _ORT_TYPES = {
     np.float32: "tensor(float)",
     np.float16: "tensor(float16)",
@@ -186,6 +206,7 @@ def test_small_model_values(sessions):
         ("bert_dynamic", {"batch": 1, "seq": 16}),
         ("bert_dynamic", {"batch": 3, "seq": 16}),
         ("bert_dynamic", {"batch": 3, "seq": 384}),
+        ("multi_io_dynamic", {"batch": 2, "height": 5, "width": 7, "seq": 4}),
     ],
 )
 def test_dynamic_shapes_run(name, dims, sessions):

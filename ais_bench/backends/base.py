@@ -74,6 +74,9 @@ class Session(Protocol):
 
     def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]: ...
 
+    def bind_output_buffers(self, observed: bool = True) -> None:
+        """--outputSize: after a run at the staged shapes (`observed`), bind preallocated
+        outputs where they fit their byte budget; a no-op without budgets."""
     def twin(self) -> Session:
         """Another handle on the same loaded model with its own device buffers: requests on
         twins may run concurrently from several threads (issue 6)."""

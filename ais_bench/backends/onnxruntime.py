@@ -121,9 +121,14 @@ class OrtSession:
         self._binding = sess.io_binding()
         self._device_values: list[Any] = []
         self._staged: list[np.ndarray] = []
+        # -- --outputSize (issue 4): byte budget per output, and what is bound now --
+        self.output_sizes: tuple[int, ...] | None = None
+        self._prealloc_shapes: list[tuple[int, ...] | None] | None = None
 
     @classmethod
-    def open(cls, cfg: RunConfig) -> OrtSession:
+    def open(cls, cfg: RunConfig, profile_prefix: Path | None = None) -> OrtSession:
+        """Load cfg.model; with `profile_prefix`, ONNX Runtime's profiler records every run and
+        end_profiling() writes the trace to '<profile_prefix>_<date>.json'."""
         import onnxruntime as ort
 
         path = check_model_path(cfg.model)
@@ -136,7 +141,14 @@ class OrtSession:
             "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
         }[cfg.graph_opt_level]
-        so.log_severity_level = 2 if cfg.debug else 3
+        # Without --debug the engine logs nothing: its errors reach the user once, through the
+        # exception ais_bench reports (a --dymShape_range sweep with many failing shapes would
+        # otherwise print each engine error twice). RunOptions would do it per run, but passing
+        # any to run_with_iobinding costs ~30 us per call in onnxruntime 1.32's Python wrapper.
+        so.log_severity_level = 2 if cfg.debug else 4
+        if profile_prefix is not None:
+            so.enable_profiling = True
+            so.profile_file_prefix = str(profile_prefix)
         providers = provider_list(cfg.backend, cfg.device)
         try:
             sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
@@ -146,7 +158,10 @@ class OrtSession:
                 f"cannot load model {cfg.model}: {first} (is it a complete, valid ONNX file? "
                 "re-export it, or check it with onnx.checker.check_model)"
             ) from exc
-        return cls(sess, cfg.backend, cfg.device)
+        session = cls(sess, cfg.backend, cfg.device)
+        if cfg.outputSize is not None:
+            session.set_output_sizes(cfg.outputSize)
+        return session
 
     # -- the staged life of one batch -------------------------------------------------------
     def stage(self, arrays: list[np.ndarray]) -> None:
@@ -167,6 +182,7 @@ class OrtSession:
             self._binding.clear_binding_outputs()
             for spec in self.outputs:
                 self._binding.bind_output(spec.name, self.bind_device, self.device_id)
+            self._prealloc_shapes = None
             log.debug(
                 "bound inputs %s and outputs %s on %s:%d",
                 ", ".join(
@@ -198,6 +214,65 @@ class OrtSession:
         self.compute()
         return self.d2h()
 
+    # -- --outputSize: preallocated outputs ----------------------------------------------------
+    def set_output_sizes(self, sizes: tuple[int, ...] | None) -> None:
+        """Byte budgets, one per output, for bind_output_buffers (None: engine-allocated)."""
+        if sizes is not None and len(sizes) != len(self.outputs):
+            names = ", ".join(s.name for s in self.outputs)
+            raise UserError(
+                f"--outputSize gives {len(sizes)} size(s) but the model has "
+                f"{len(self.outputs)} output(s) ({names}): give one byte count per output"
+            )
+        self.output_sizes = sizes
+
+    def bind_output_buffers(self, observed: bool = True) -> None:
+        """Bind preallocated outputs of the shapes the last run produced, where they fit.
+
+        ONNX Runtime needs exact shapes for bound outputs, so the sizes are only learnt from a
+        run at the staged input shapes (`observed`). An output larger than its budget stays
+        engine-allocated; --debug says so. Untimed: call it between runs.
+        """
+        sizes = self.output_sizes
+        if sizes is None:
+            return
+        if not observed:
+            log.debug(
+                "--outputSize: no warm-up run to learn the output shapes; outputs stay "
+                "engine-allocated (use --warmup_count 1 or more)"
+            )
+            return
+        values = self._binding.get_outputs()
+        shapes = [tuple(v.shape()) for v in values]
+        bound_now = self._prealloc_shapes
+        if bound_now is not None and all(
+            b is None or b == sh for b, sh in zip(bound_now, shapes, strict=True)
+        ):
+            return  # already bound for these shapes
+        ort = self._ort
+        self._binding.clear_binding_outputs()
+        bound: list[tuple[int, ...] | None] = []
+        for spec, v, shape, budget in zip(self.outputs, values, shapes, sizes, strict=True):
+            dtype = ORT_TYPES.get(v.data_type(), spec.dtype)
+            need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if need > budget:
+                log.debug(
+                    "--outputSize: output %s needs %d bytes at shape %s, more than the %d given; "
+                    "it stays engine-allocated",
+                    spec.name, need, list(shape), budget,
+                )
+                self._binding.bind_output(spec.name, self.bind_device, self.device_id)
+                bound.append(None)
+                continue
+            buf = ort.OrtValue.ortvalue_from_shape_and_type(
+                list(shape), dtype, self.bind_device, self.device_id
+            )
+            self._binding.bind_ortvalue_output(spec.name, buf)
+            bound.append(shape)
+            log.debug(
+                "--outputSize: output %s preallocated at shape %s (%d of %d bytes)",
+                spec.name, list(shape), need, budget,
+            )
+        self._prealloc_shapes = bound
     def twin(self) -> OrtSession:
         """A new IO binding on the same InferenceSession (ONNX Runtime allows concurrent Run
         calls on one session; each binding holds its own input and output buffers)."""
@@ -208,6 +283,14 @@ class OrtSession:
     def output_values(self) -> list[Any]:
         """The last run's outputs as device OrtValues (no copy)."""
         return list(self._binding.get_outputs())
+
+    def staged_arrays(self) -> list[np.ndarray]:
+        """The host arrays of the batch staged last: after a failed run, what it was fed."""
+        return list(self._staged)
+
+    def end_profiling(self) -> str:
+        """Stop the profiler (opened with a profile_prefix) and return the trace file's path."""
+        return self._sess.end_profiling()
 
     def close(self) -> None:
         self._binding.clear_binding_inputs()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +14,11 @@ import numpy as np
 from ais_bench.backends import open_session
 from ais_bench.backends.base import TensorSpec
 from ais_bench.config import RunConfig
+from ais_bench.errors import UserError
+from ais_bench.inputs import load_file
+from ais_bench.shapes import check_feed_shapes
+
+log = logging.getLogger("ais_bench")
 
 MODES = ("static", "dymbatch", "dymhw", "dymdims", "dymshape")
 
@@ -88,8 +95,11 @@ class InferSession:
             intra_op_threads=intra_op_threads,
         )
         self.loop = cfg.loop
+        if acl_json_path is not None:
+            _check_acl_json(acl_json_path)
         self._session = open_session(cfg)
         self._summary = SessionSummary()
+        self._last_shapes: list[tuple[int, ...]] | None = None  # of the last infer call
 
     # -- model description ------------------------------------------------------------------
     def get_inputs(self) -> list[TensorInfo]:
@@ -122,25 +132,63 @@ class InferSession:
     ) -> list[Any]:
         """Run once (or `loop` times) on `feeds`: a list in input order or a dict by name.
 
-        `custom_sizes` is accepted for compatibility: ONNX Runtime sizes outputs itself.
+        Modes, as the guide's samples use them: 'static' feeds the model's declared shapes;
+        'dymbatch', 'dymhw', 'dymdims' and 'dymshape' take each feed's own shape for the
+        model's dynamic dims (fixed dims must agree; 'dymbatch' needs one batch size across
+        inputs). ONNX Runtime sizes outputs itself, so `custom_sizes` (bytes, one for every
+        output or one per output; 'dymshape' only, as in the original) is a budget: from the
+        second run at the same shapes, outputs that fit are written into preallocated buffers.
+
+        Each feed is an array (or buffer), or the path of a .bin/.npy file holding the input.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         arrays = self._arrays(feeds, static=mode == "static")
-        return self._run(arrays, out_array)
+        return self._run(arrays, out_array, mode, custom_sizes)
 
-    def _run(self, arrays: list[np.ndarray], out_array: bool = True) -> list[Any]:
+    def _run(
+        self,
+        arrays: list[np.ndarray],
+        out_array: bool = True,
+        mode: str = "static",
+        custom_sizes: int | Sequence[int] = 100000,
+    ) -> list[Any]:
         s = self._session
+        try:
+            check_feed_shapes(s.inputs, [a.shape for a in arrays], mode)
+            s.set_output_sizes(self._sizes(custom_sizes) if mode == "dymshape" else None)
+        except UserError as exc:
+            raise ValueError(str(exc)) from None
+        fed = [a.shape for a in arrays]
         s.stage(arrays)
+        # Output shapes are known once a run at these shapes has happened.
+        seen = fed == self._last_shapes
+        if seen:
+            s.bind_output_buffers()
         s.h2d()
         pc = time.perf_counter_ns
         times = self._summary.exec_time_list
-        for _ in range(self.loop):
+        for i in range(self.loop):
+            if i == 1 and not seen:
+                s.bind_output_buffers()  # untimed, between runs
             t0 = pc()
             s.compute()
             times.append((pc() - t0) / 1e6)
+        self._last_shapes = fed
         return s.d2h() if out_array else s.output_values()
 
+    def _sizes(self, custom_sizes: int | Sequence[int]) -> tuple[int, ...]:
+        n = len(self._session.outputs)
+        if isinstance(custom_sizes, int):
+            sizes = (custom_sizes,) * n
+        else:
+            sizes = tuple(int(x) for x in custom_sizes)
+        if len(sizes) != n or any(x <= 0 for x in sizes):
+            raise ValueError(
+                f"custom_sizes must be a positive byte count, or one per output ({n}), got "
+                f"{custom_sizes!r}"
+            )
+        return sizes
     # -- concurrency (issue 6) ----------------------------------------------------------------
     def infer_pipeline(
         self,
@@ -216,7 +264,7 @@ class InferSession:
         arrays = self._arrays(feeds, static)
         outs: list[np.ndarray] = []
         for it in range(int(iteration_times)):
-            outs = self._run(arrays)
+            outs = self._run(arrays, mode=mode)
             if it + 1 == iteration_times:
                 break
             fed = []
@@ -251,6 +299,11 @@ class InferSession:
             values = list(feeds)
             if len(values) != len(specs):
                 raise ValueError(f"the model has {len(specs)} inputs, got {len(values)} feeds")
+        # A path feeds that input from a .bin/.npy file, as --input does (issue 3).
+        values = [
+            load_file(v, s) if isinstance(v, (str, os.PathLike)) else v
+            for s, v in zip(specs, values, strict=True)
+        ]
         return [_as_input(s, v, static) for s, v in zip(specs, values, strict=True)]
 
     # -- summary and life -------------------------------------------------------------------
@@ -293,6 +346,18 @@ def _as_input(spec: TensorSpec, value: Any, static: bool) -> np.ndarray:
     return a
 
 
+def _check_acl_json(path: str) -> None:
+    """Validate the acl.json now (a bad file fails here) and say plainly that the Python API does
+    not act on it: profiling and dumps are run by the command line."""
+    from ais_bench import acl_json
+
+    acl = acl_json.read(path)
+    if acl.profiler or acl.dump:
+        log.warning(
+            "InferSession: %s asks for %s, which only the command line runs (python -m ais_bench "
+            "--model ... --acl_json_path %s); this session runs without it",
+            path, "the profiler" if acl.profiler else "a dump", path,
+        )
 from ais_bench.infer.multidevice import MultiDeviceSession  # noqa: E402  (re-exported)
 
 __all__ = ["InferSession", "MultiDeviceSession", "SessionSummary", "TensorInfo"]
