@@ -348,12 +348,12 @@ class MultiReport:
 
 def input_files(cfg: RunConfig) -> list[list[str]] | None:
     """The files of each model input for --input (issue 3), or None for generated data."""
-    paths = getattr(cfg, "input", None)  # RunConfig.input arrives with issue 3
+    paths = cfg.input
     if not paths:
         return None
     from ais_bench import inputs
 
-    return inputs.discover(paths, model_input_specs(cfg.model))  # type: ignore[attr-defined]
+    return inputs.discover(paths, model_input_specs(cfg.model))
 
 
 def model_input_specs(model: str) -> list[Any]:
@@ -390,7 +390,7 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
     elif cfg.divide_input:
         slices = list(divide_inputs(per_input, len(ids)))
     else:
-        slices = [getattr(cfg, "input", None)] * len(ids)
+        slices = [cfg.input] * len(ids)
     specs = []
     for i, (dev, cores, part) in enumerate(zip(ids, sets, slices, strict=True)):
         changes: dict[str, Any] = {"device": dev, "devices": None, "progress": False}
