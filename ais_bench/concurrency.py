@@ -225,6 +225,20 @@ def _try_warm(sessions: list[Session], batch: Batch, count: int, state: _State) 
     return False
 
 
+def _start_and_join(threads: list[threading.Thread], state: _State) -> tuple[bool, float]:
+    """Start the stage threads (unless the run already stopped) and wait for them.
+
+    Returns (interrupted, CPU seconds the process used meanwhile, all threads).
+    """
+    cpu0 = time.process_time()
+    interrupted = False
+    if not state.stop.is_set():
+        for t in threads:
+            t.start()
+        interrupted = _join(threads, state)
+    return interrupted, time.process_time() - cpu0
+
+
 def _join(threads: list[threading.Thread], state: _State) -> bool:
     """Wait for every thread; Ctrl-C stops them after their current request. True if it came."""
     interrupted = False
@@ -334,12 +348,8 @@ def run_streams(
             )
             for i, (s, r) in enumerate(zip(sessions, recs, strict=True))
         ]
-        cpu0 = time.process_time()
-        if not state.stop.is_set():
-            for t in threads:
-                t.start()
-            interrupted = _join(threads, state)
-        cpu_s = time.process_time() - cpu0
+        stopped, cpu_s = _start_and_join(threads, state)
+        interrupted = interrupted or stopped
     columns = [np.array(r.stamps, dtype=np.int64)[:, : r.n] for r in recs]
     stamps = np.concatenate(columns, axis=1)
     return _result(
@@ -506,12 +516,8 @@ def run_pipeline(
         threads = [
             threading.Thread(target=_stage(state, b), name=f"ais_bench-{n}") for n, b in bodies
         ]
-        cpu0 = time.process_time()
-        if not state.stop.is_set():
-            for t in threads:
-                t.start()
-            interrupted = _join(threads, state)
-        cpu_s = time.process_time() - cpu0
+        stopped, cpu_s = _start_and_join(threads, state)
+        interrupted = interrupted or stopped
     stamps = np.array([r.t for r in done], dtype=np.int64).reshape(len(done), 6).T
     return _result(
         stamps,
