@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ais_bench.summary import Report
-
-if TYPE_CHECKING:
-    from ais_bench.launcher import MultiReport
+from ais_bench import app
+from ais_bench.config import RunConfig
+from ais_bench.report import MultiReport, Report
 
 
 def benchmark(model: str, **options: Any) -> Report | MultiReport:
@@ -18,15 +17,8 @@ def benchmark(model: str, **options: Any) -> Report | MultiReport:
 
     With devices=(0, 1) each device runs in its own worker process and the result is a
     MultiReport (its .outcomes hold each device's Report, .total_throughput their sum).
+    device=N is the same as devices=(N,).
     """
-    from ais_bench import bench
-    from ais_bench.config import RunConfig
-
-    cfg = RunConfig(model=model, **options)
-    if cfg.devices is not None and len(cfg.devices) > 1:
-        from ais_bench import launcher
-
-        return launcher.run(cfg)
-    if cfg.devices:
-        cfg = cfg.replace(device=cfg.devices[0], devices=None)
-    return bench.run(cfg)
+    if "device" in options:
+        options["devices"] = (options.pop("device"),)
+    return app.run(RunConfig(model=model, **options))

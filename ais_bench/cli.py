@@ -1,4 +1,8 @@
-"""The command line: the guide's options, `--opt v` and `--opt=v`, switches as 1/true/0/false."""
+"""The command line: the guide's options, `--opt v` and `--opt=v`, switches as 1/true/0/false.
+
+Parsing only: argv becomes a RunConfig (which checks every rule between options) for app.run,
+and the outcome becomes printed lines and an exit code.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ais_bench import backends
 from ais_bench.config import (
-    BACKENDS,
     GRAPH_OPT_LEVELS,
     MAX_THREADS,
     OUTFMTS,
@@ -20,11 +24,11 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.report import Report
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
-    from ais_bench.launcher import MultiReport
-    from ais_bench.summary import Report
+    from ais_bench.report import MultiReport
 
 log = logging.getLogger("ais_bench")
 
@@ -79,19 +83,14 @@ def device_ids(text: str) -> list[int]:
                 "integer)"
             )
         ids.append(int(p))
-    if len(set(ids)) != len(ids):
-        raise argparse.ArgumentTypeError(f"device ids must not repeat, got {text!r}")
     return ids
 
 
 def seconds(text: str) -> float:
     try:
-        value = float(text.strip())
+        return float(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def percentile_list(text: str) -> tuple[float, ...]:
@@ -105,10 +104,6 @@ def percentile_list(text: str) -> tuple[float, ...]:
                 f"expected percentiles like 50,90,99.9, got {text!r} ({part.strip()!r} is not a "
                 "number)"
             ) from None
-        if not 0 < q <= 100:
-            raise argparse.ArgumentTypeError(
-                f"percentiles must be in (0, 100], got {part.strip()!r} in {text!r}"
-            )
         values.append(q)
     return tuple(sorted(set(values)))
 
@@ -215,9 +210,9 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--backend",
-        type=lower_choice(BACKENDS),
+        type=lower_choice(backends.names()),
         default="cpu",
-        help="ONNX Runtime execution provider: cpu, cuda, tensorrt or openvino",
+        help=backends.help_text(),
     )
     p.add_argument(
         "--intra_op_threads",
@@ -253,7 +248,7 @@ def build_parser() -> Parser:
 
 
 def _add_auto_shape_options(p: Parser) -> None:
-    """Issue 4: take each batch's input shapes from its .npy files (needs --input)."""
+    """Take each batch's input shapes from its .npy files (needs --input)."""
     sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
     for name, kind in (("dymdims", "dynamic-dims"), ("dymshape", "dynamic-shape")):
         p.add_argument(
@@ -293,7 +288,7 @@ def _add_inspection_options(p: Parser) -> None:
 
 
 def _add_dynamic_shape_options(p: Parser) -> None:
-    """Issue 4: fix a dynamic model's input shapes, or sweep a range of them."""
+    """Fix a dynamic model's input shapes, or sweep a range of them."""
     p.add_argument(
         "--dymBatch",
         type=integer,
@@ -340,7 +335,7 @@ def _add_dynamic_shape_options(p: Parser) -> None:
 
 
 def _add_input_options(p: Parser) -> None:
-    """Issue 3: real inputs from .bin/.npy files and folders, outputs split per input file."""
+    """Real inputs from .bin/.npy files and folders, outputs split per input file."""
     p.add_argument(
         "-i",
         "--input",
@@ -360,7 +355,7 @@ def _add_input_options(p: Parser) -> None:
 
 
 def _add_scaling_options(p: Parser) -> None:
-    """Issue 6: several devices, concurrent requests, timed runs, percentiles."""
+    """Several devices, concurrent requests, timed runs, percentiles."""
     sw = {"type": switch, "nargs": "?", "const": True, "metavar": "{0,1}"}
     p.add_argument(
         "--divide_input",
@@ -414,7 +409,6 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         display_all_summary=bool(ns.display_all_summary),
         loop=ns.loop,
         warmup_count=ns.warmup_count,
-        device=ns.device[0],
         batchsize=ns.batchsize,
         backend=ns.backend,
         intra_op_threads=ns.intra_op_threads,
@@ -427,14 +421,14 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         dump=bool(ns.dump),
         acl_json_path=ns.acl_json_path,
         argv=("ais_bench", *argv),
-        # -- file inputs (issue 3) --
+        # -- file inputs --
         input=ns.input,
         output_batchsize_axis=ns.output_batchsize_axis,
         auto_set_dymdims_mode=bool(ns.auto_set_dymdims_mode),
         auto_set_dymshape_mode=bool(ns.auto_set_dymshape_mode),
         **_dynamic_shape_fields(ns),
-        # -- devices, concurrency, timed runs, stability (issue 6) --
-        devices=tuple(ns.device) if len(ns.device) > 1 else None,
+        # -- devices, concurrency, timed runs, stability --
+        devices=tuple(ns.device),
         divide_input=True if ns.divide_input is None else bool(ns.divide_input),
         threads=ns.threads,
         pipeline=bool(ns.pipeline),
@@ -444,7 +438,7 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
 
 
 def _dynamic_shape_fields(ns: argparse.Namespace) -> dict[str, object]:
-    """Issue 4: RunConfig parses the spec strings itself (so the Python API takes them too)."""
+    """RunConfig parses the spec strings itself (so the Python API takes them too)."""
     return {
         "dymBatch": ns.dymBatch,
         "dymHW": ns.dymHW,
@@ -464,33 +458,36 @@ def setup_logging(debug: bool) -> None:
     log.propagate = False
 
 
-def _wants_debug(argv: Sequence[str]) -> bool:
-    for i, a in enumerate(argv):
-        if a == "--debug":
-            nxt = argv[i + 1] if i + 1 < len(argv) else "1"
-            return nxt.startswith("-") or nxt.lower() in TRUE_WORDS
-        if a.startswith("--debug="):
-            return a.split("=", 1)[1].lower() in TRUE_WORDS
-    return False
+def wants_debug(argv: Sequence[str]) -> bool:
+    """--debug, read before the full parse so a parse error already shows its traceback."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument(
+        "--debug",
+        nargs="?",
+        const=True,
+        default=False,
+        type=lambda text: text.strip().lower() in TRUE_WORDS,
+    )
+    try:
+        return bool(pre.parse_known_args(argv)[0].debug)
+    except SystemExit:  # --debug given twice with odd values: the full parse reports it
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = _wants_debug(argv)
+    debug = wants_debug(argv)
     setup_logging(debug)
     try:
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
-        if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):
+        if ns.divide_input is not None and (len(cfg.devices) < 2 or not cfg.input):
             log.warning("--divide_input has an effect only with --input and several --device ids")
-        from ais_bench import launcher
+        from ais_bench import app
 
-        if cfg.devices is not None:
-            return _print_multi(launcher.run(cfg), cfg)
-        launcher.check_devices(cfg.backend, [cfg.device])
-        from ais_bench import bench
-
-        report = bench.run(cfg)
+        outcome = app.run(cfg)
+        if not isinstance(outcome, Report):
+            return _print_multi(outcome, cfg)
     except UserError as exc:
         if debug:
             traceback.print_exc()
@@ -502,6 +499,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    return _print_one(outcome, cfg)
+
+
+def _print_one(report: Report, cfg: RunConfig) -> int:
+    """One device's block and closing lines; the exit code."""
     _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
@@ -528,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:
-    """The guide's block, then (issue 6) percentiles, stability, concurrency and one warning."""
+    """The guide's block, then percentiles, stability, concurrency and one warning."""
     for line in report.lines(display_all):
         log.info("%s", line)
     for line in report.e2e_lines():  # only with --input; the guide's block above is unchanged

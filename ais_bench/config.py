@@ -1,4 +1,10 @@
-"""RunConfig: everything one run needs, validated once, then handed on unchanged."""
+"""RunConfig: every option of one run, validated once, then handed on as small frozen parts.
+
+The command line and the Python API both build a RunConfig (one field per option, as the guide
+names them); all the rules between options live here. Below `run.py` code takes only the part it
+needs: `engine` (what to load, where), `data` (which inputs, at which shapes), `scenario` (how
+requests are issued and timed), `saving` (where results go) and `inspection()` (profiler, dump).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from ais_bench.errors import UserError
 
 OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
+# The --backend names; their traits and how to open them live in the registry (backends/).
 BACKENDS = ("cpu", "cuda", "tensorrt", "openvino")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 # Concurrent requests per process (--threads). Each holds its own session or IO binding and
@@ -35,7 +42,6 @@ class RunConfig:
     display_all_summary: bool = False
     loop: int = 1
     warmup_count: int = 1
-    device: int = 0
     batchsize: int | None = None
     backend: str = "cpu"
     intra_op_threads: int = 0
@@ -51,7 +57,7 @@ class RunConfig:
     acl: AclConfig | None = field(default=None, repr=False)
     # The command line as typed, kept for the summary JSON's "args".
     argv: tuple[str, ...] = field(default_factory=tuple)
-    # -- dynamic shapes (issue 4), named as the guide's options; strings are parsed here --
+    # -- dynamic shapes, named as the guide's options; strings are parsed here --
     dymBatch: int | None = None
     dymHW: tuple[int, int] | None = None
     dymDims: dict[str, tuple[int, ...]] | None = None
@@ -60,28 +66,31 @@ class RunConfig:
     dymShape_range_max: int = shapes.RANGE_MAX_DEFAULT
     outputSize: tuple[int, ...] | None = None
 
-    # -- file inputs (issue 3): --input paths (files, or one folder per model input) --
+    # -- file inputs: --input paths (files, or one folder per model input) --
     input: tuple[str, ...] | None = None
     output_batchsize_axis: int = 0
-    # -- auto shape modes (issue 4): each batch's shapes come from its .npy input files --
+    # -- auto shape modes: each batch's shapes come from its .npy input files --
     auto_set_dymdims_mode: bool = False
     auto_set_dymshape_mode: bool = False
-    # -- devices, concurrency, timed runs, stability (issue 6) --
-    # Several --device ids: one worker process each (launcher.py); None runs `device` in-process.
-    devices: tuple[int, ...] | None = None
+    # -- devices, concurrency, timed runs, stability --
+    # --device ids: one runs in this process, several run one worker process each (launcher.py).
+    devices: tuple[int, ...] = (0,)
     divide_input: bool = True  # with --input: split the files between the devices
     threads: int = 1  # concurrent requests in this process (streams)
     pipeline: bool = False  # load, h2d, compute, d2h and save overlapped on threads
     duration: float | None = None  # seconds: run until then (at least `loop` per batch)
     percentiles: tuple[float, ...] = ()  # extra percentiles of compute time (and latency)
+    # The --model value as typed when `model` was resolved from it (a built-in model's name).
+    model_arg: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "devices", device_ids(self.devices))
         self._parse_dynamic_shapes()
         object.__setattr__(self, "input", input_paths(self.input))
         self.validate()
 
     def _parse_dynamic_shapes(self) -> None:
-        """Issue 4: the spec strings of --dymHW/--dymDims/--dymShape/... as plain values."""
+        """The spec strings of --dymHW/--dymDims/--dymShape/... as plain values."""
 
         def put(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
@@ -120,7 +129,6 @@ class RunConfig:
             f"--pure_data_type must be one of {', '.join(PURE_DATA_TYPES)}, "
             f"got {self.pure_data_type!r}",
         )
-        _require(self.device >= 0, f"--device must be a non-negative device id, got {self.device}")
         _require(
             self.batchsize is None or self.batchsize >= 1,
             f"--batchsize must be a positive integer, got {self.batchsize}",
@@ -215,17 +223,16 @@ class RunConfig:
         return None
 
     def _validate_scaling(self) -> None:
-        if self.devices is not None:
-            ids = self.devices
-            _require(len(ids) > 0, "--device needs at least one id, such as 0 or 0,1")
-            _require(
-                all(isinstance(d, int) and d >= 0 for d in ids),
-                f"--device ids must be non-negative integers, got {','.join(map(str, ids))}",
-            )
-            _require(
-                len(set(ids)) == len(ids),
-                f"--device ids must not repeat, got {','.join(map(str, ids))}",
-            )
+        ids = self.devices
+        _require(len(ids) > 0, "--device needs at least one id, such as 0 or 0,1")
+        _require(
+            all(isinstance(d, int) and d >= 0 for d in ids),
+            f"--device ids must be non-negative integers, got {','.join(map(str, ids))}",
+        )
+        _require(
+            len(set(ids)) == len(ids),
+            f"--device ids must not repeat, got {','.join(map(str, ids))}",
+        )
         _require(
             1 <= self.threads <= MAX_THREADS,
             f"--threads must be between 1 and {MAX_THREADS} concurrent requests, got "
@@ -234,17 +241,78 @@ class RunConfig:
         if self.duration is not None:
             _require(
                 math.isfinite(self.duration) and self.duration > 0,
-                f"--duration must be a positive number of seconds, got {self.duration}",
+                f"--duration: expected a positive number of seconds, got {self.duration:g}",
             )
         for q in self.percentiles:
             _require(
                 math.isfinite(q) and 0 < q <= 100,
-                f"--percentiles must be numbers in (0, 100], such as 50,90,99.9, got {q:g}",
+                f"--percentiles: percentiles must be in (0, 100], such as 50,90,99.9, got {q:g}",
             )
 
     @property
     def concurrent(self) -> bool:
         return self.threads > 1 or self.pipeline
+
+    @property
+    def model_as_given(self) -> str:
+        return self.model_arg if self.model_arg is not None else self.model
+
+    @property
+    def device(self) -> int:
+        """The device of a one-device run (a launcher worker's config holds its own id only)."""
+        return self.devices[0]
+
+    # -- the parts handed down ---------------------------------------------------------------
+    @property
+    def engine(self) -> EngineConfig:
+        return EngineConfig(
+            model=self.model,
+            backend=self.backend,
+            device=self.device,
+            intra_op_threads=self.intra_op_threads,
+            inter_op_threads=self.inter_op_threads,
+            graph_opt_level=self.graph_opt_level,
+            debug=self.debug,
+            output_sizes=self.outputSize,
+        )
+
+    @property
+    def data(self) -> DataConfig:
+        return DataConfig(
+            input=self.input,
+            pure_data_type=self.pure_data_type,
+            seed=self.seed,
+            batchsize=self.batchsize,
+            dymBatch=self.dymBatch,
+            dymHW=self.dymHW,
+            dymDims=self.dymDims,
+            dymShape=self.dymShape,
+            auto_mode=self.auto_mode,
+            unique_stems=self.output is not None,
+        )
+
+    @property
+    def scenario(self) -> ScenarioConfig:
+        return ScenarioConfig(
+            loop=self.loop,
+            warmup_count=self.warmup_count,
+            threads=self.threads,
+            pipeline=self.pipeline,
+            duration=self.duration,
+            percentiles=self.percentiles,
+            progress=bool(self.progress),
+            shape_range=self.dymShape_range,
+            display_all_summary=self.display_all_summary,
+        )
+
+    @property
+    def saving(self) -> OutputConfig:
+        return OutputConfig(
+            folder=self.output,
+            dirname=self.output_dirname,
+            outfmt=self.outfmt,
+            batch_axis=self.output_batchsize_axis,
+        )
 
     def inspection(self) -> Inspection:
         """Where this run's profile and dump go; an acl.json wins over --profiler/--dump."""
@@ -289,6 +357,70 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """What to load and where: the only part a backend sees."""
+
+    model: str
+    backend: str = "cpu"
+    device: int = 0
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    graph_opt_level: str = "all"
+    debug: bool = False  # the engine logs its own warnings too
+    output_sizes: tuple[int, ...] | None = None  # --outputSize byte budgets, one per output
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which inputs feed the model, and at which shapes."""
+
+    input: tuple[str, ...] | None = None
+    pure_data_type: str = "zero"
+    seed: int = 0
+    batchsize: int | None = None
+    dymBatch: int | None = None
+    dymHW: tuple[int, int] | None = None
+    dymDims: dict[str, tuple[int, ...]] | None = None
+    dymShape: dict[str, tuple[int, ...]] | None = None
+    auto_mode: str | None = None  # the auto shape option in force, by name
+    unique_stems: bool = False  # outputs are saved per input file: file names must not clash
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """How requests are issued and timed."""
+
+    loop: int = 1
+    warmup_count: int = 1
+    threads: int = 1
+    pipeline: bool = False
+    duration: float | None = None
+    percentiles: tuple[float, ...] = ()
+    progress: bool = False
+    shape_range: shapes.ShapeRange | None = None
+    display_all_summary: bool = False  # each shape of a sweep prints its own block
+
+    @property
+    def kind(self) -> str:
+        """The scenario that runs: shape_sweep, pipeline, streams or loop."""
+        if self.shape_range is not None:
+            return "shape_sweep"
+        if self.pipeline:
+            return "pipeline"
+        return "streams" if self.threads > 1 else "loop"
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where results are saved (nothing is saved without a folder) and in what format."""
+
+    folder: Path | None = None
+    dirname: str | None = None
+    outfmt: str = "BIN"
+    batch_axis: int = 0
+
+
+@dataclass(frozen=True)
 class Inspection:
     """The looking-inside part of a run: a profiler trace folder, or a tensor dump folder."""
 
@@ -320,6 +452,16 @@ def input_paths(value: object) -> tuple[str, ...] | None:
             f"--input {value!r} has an empty path: separate files or folders with single commas"
         )
     return tuple(items)
+
+
+def device_ids(value: object) -> tuple[int, ...]:
+    """--device as a tuple of ids: one id, or a sequence of them."""
+    if isinstance(value, int):
+        return (value,)
+    try:
+        return tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise UserError(f"devices must be a device id or a list of them, got {value!r}") from None
 
 
 def _require(ok: bool, message: str) -> None:

@@ -1,10 +1,12 @@
-"""Several devices: one worker process per --device id, started together, reports gathered.
+"""Several devices: a given run function in one worker process per --device id, started
+together, outcomes gathered.
 
 Each worker is a "spawn" process (a fresh interpreter: nothing of the parent's engine state is
-forked into it). It builds its own session from a copy of the RunConfig with its device id and
-its slice of the work, waits at a barrier until every worker has loaded its model, runs
-bench.run, and sends its Report (a picklable dataclass) or its error back through a pipe. A
-worker that fails does not stop the others.
+forked into it). It calls the run function (app.py hands over run.run_device) with a copy of the
+RunConfig holding its device id and its slice of the work; the function calls `ready` once the
+model is loaded, which waits at a barrier until every worker has loaded its. The worker sends its
+Report (a picklable dataclass) or its error back through a pipe. A worker that fails does not
+stop the others.
 
 CPU (and OpenVINO, which runs on host cores): the ids name workers, not hardware. The cores this
 process may use are cut into one contiguous, disjoint set per worker, in the order the ids are
@@ -15,7 +17,7 @@ one core, shared round-robin, and a warning says so.
 
 GPU backends (cuda, tensorrt): the ids are CUDA device ids, checked against the GPUs present.
 
-With --input (issue 3), the files are split between the workers in contiguous parts, each file
+With --input, the files are split between the workers in contiguous parts, each file
 exactly once (split_files / divide_inputs); --divide_input 0 gives every worker every file.
 """
 
@@ -29,22 +31,22 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing import connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ais_bench import outputs, zoo
+from ais_bench import backends, host, outputs
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
-from ais_bench.summary import Report
+from ais_bench.inputs.files import discover
+from ais_bench.report import MultiReport, Report, WorkerOutcome
 
 log = logging.getLogger("ais_bench")
 
 T = TypeVar("T")
 
-GPU_BACKENDS = ("cuda", "tensorrt")
 # A worker waits this long at the start barrier for the others to load their models; a worker
 # that fails before the barrier breaks it at once, so this only bounds a hung load.
 BARRIER_TIMEOUT_S = 3600.0
@@ -117,36 +119,11 @@ def divide_inputs(
 # -- devices ---------------------------------------------------------------------------------
 
 
-def usable_cores() -> list[int]:
-    from ais_bench.concurrency import usable_cores as cores
-
-    return cores()
-
-
-def gpu_count() -> int | None:
-    """CUDA devices this process may use, or None when that cannot be told."""
-    gpus = Path("/proc/driver/nvidia/gpus")
-    if not gpus.is_dir():
-        return None
-    n = sum(1 for _ in gpus.iterdir())
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is None:
-        return n
-    # CUDA enumerates the listed devices up to the first entry it cannot use.
-    count = 0
-    for entry in visible.split(","):
-        entry = entry.strip()
-        if not entry or (entry.isdigit() and int(entry) >= n) or entry.startswith("-"):
-            break
-        count += 1
-    return count
-
-
 def check_devices(backend: str, ids: Sequence[int]) -> None:
     """Refuse ids the backend does not have; warn when CPU workers outnumber the cores."""
     shown = ",".join(map(str, ids))
-    if backend in GPU_BACKENDS:
-        n = gpu_count()
+    if not backends.traits(backend).on_host_cores:
+        n = host.gpu_count()
         if n is not None:
             bad = [d for d in ids if d >= n]
             if bad:
@@ -156,7 +133,7 @@ def check_devices(backend: str, ids: Sequence[int]) -> None:
                     f"has {n} GPU(s) ({have}; CUDA_VISIBLE_DEVICES narrows them)"
                 )
         return
-    cores = usable_cores()
+    cores = host.usable_cores()
     if len(ids) > len(cores):
         log.warning(
             "--device %s: %d CPU workers on %d core(s): workers share cores and each one's "
@@ -181,52 +158,12 @@ class WorkerSpec:
     cores: tuple[int, ...] | None = None
 
 
-@dataclass
-class WorkerOutcome:
-    """One worker's report, or why it has none."""
-
-    index: int
-    device: int
-    report: Report | None = None
-    error: str | None = None  # no report: why; with a report: the engine error, if any
-    user_error: bool = False
-    cores: list[int] | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.report is None or self.report.error is not None
-
-    @property
-    def name(self) -> str:
-        return f"i:{self.index} device_{self.device}"
-
-    def to_json(self) -> dict[str, Any]:
-        r = self.report
-        return {
-            "i": self.index,
-            "device": self.device,
-            "throughput": r.device_throughput if r else None,
-            "start_time": r.start_time if r else None,
-            "end_time": r.end_time if r else None,
-            "cpu_cores": self.cores,
-            "error": self.error,
-            "summary_path": r.summary_path if r else None,
-            "report": r.to_json() if r else None,
-        }
-
-
 def _setup_worker_logging(device: int, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(f"[%(levelname)s] device_{device}: %(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
-
-
-def pin(cores: Sequence[int] | None) -> None:
-    """Pin this process (and the threads it starts later) to `cores`."""
-    if cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, cores)
 
 
 def _watch_parent(parent: int) -> None:
@@ -236,7 +173,12 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None:
+RunDevice = Callable[[RunConfig, Callable[[], None], tuple[int, ...] | None], Report]
+
+
+def _worker(
+    spec: WorkerSpec, conn: connection.Connection, barrier: Any, target: RunDevice
+) -> None:
     """A worker process: pin, load, wait for the others, run, send the outcome."""
     # Own process group: a terminal's Ctrl-C reaches the parent only, which passes exactly one
     # SIGINT on to each worker (two would cut a worker's summary short). Being outside the
@@ -245,7 +187,7 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     cfg = spec.cfg
     _setup_worker_logging(spec.device, cfg.debug)
-    outcome = WorkerOutcome(spec.index, spec.device, cores=list(spec.cores or []) or None)
+    cores = list(spec.cores or []) or None
 
     def ready() -> None:
         try:
@@ -254,7 +196,7 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
             log.warning("another device failed before its loop: starting without it")
 
     try:
-        pin(spec.cores)
+        host.pin(spec.cores)
         if spec.cores:
             log.info(
                 "worker pid %d pinned to CPU core(s) %s, %d intra-op thread(s)",
@@ -264,21 +206,19 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
             )
         else:
             log.info("worker pid %d", os.getpid())
-        from ais_bench import bench
-
-        report = bench.run(cfg, ready=ready)
-        if spec.cores:
-            report.cpu_cores = list(spec.cores)
-            if report.summary_path:
-                report.save(Path(report.summary_path))
-        outcome.report = report
-        outcome.error = report.error
+        report = target(cfg, ready, spec.cores)
+        outcome = WorkerOutcome(spec.index, spec.device, report, report.error, cores=cores)
     except UserError as exc:
-        outcome.error, outcome.user_error = str(exc), True
+        outcome = WorkerOutcome(spec.index, spec.device, None, str(exc), True, cores)
     except KeyboardInterrupt:
-        outcome.error = "interrupted before the timed loop started; nothing was measured"
+        outcome = WorkerOutcome(
+            spec.index, spec.device, None,
+            "interrupted before the timed loop started; nothing was measured", cores=cores,
+        )
     except BaseException as exc:  # reported to the parent, which decides the exit code
-        outcome.error = str(exc).strip() or type(exc).__name__
+        outcome = WorkerOutcome(
+            spec.index, spec.device, None, str(exc).strip() or type(exc).__name__, cores=cores
+        )
         if cfg.debug:
             traceback.print_exc()
     if outcome.report is None:
@@ -290,100 +230,17 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
 # -- the whole run ---------------------------------------------------------------------------
 
 
-@dataclass
-class MultiReport:
-    """Every worker's outcome and the totals, as printed and saved."""
-
-    outcomes: list[WorkerOutcome]
-    args: list[str] = field(default_factory=list)
-    output_dir: str | None = None
-    summary_path: str | None = None
-    interrupted: bool = False
-
-    @property
-    def total_throughput(self) -> float:
-        return sum(o.report.device_throughput for o in self.outcomes if o.report is not None)
-
-    @property
-    def failures(self) -> list[WorkerOutcome]:
-        return [o for o in self.outcomes if o.failed]
-
-    def closing_lines(self) -> list[str]:
-        """The guide's per-device lines: 'i:0 device_1 throughput:… start_time:… end_time:…'."""
-        out = []
-        for o in self.outcomes:
-            r = o.report
-            if r is None:
-                out.append(f"{o.name} failed: {o.error}")
-            else:
-                out.append(
-                    f"{o.name} throughput:{r.device_throughput} start_time:{r.start_time} "
-                    f"end_time:{r.end_time}" + (f" error: {r.error}" if r.error else "")
-                )
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        reports = [o.report for o in self.outcomes if o.report is not None]
-        return {
-            "args": " ".join(self.args),
-            "devices": [o.to_json() for o in self.outcomes],
-            "total": {
-                "throughput": self.total_throughput,
-                "devices": len(self.outcomes),
-                "failed": len(self.failures),
-                "start_time": min((r.start_time for r in reports), default=None),
-                "end_time": max((r.end_time for r in reports), default=None),
-                "cpu_s": sum(r.cpu_s for r in reports),
-            },
-            "interrupted": self.interrupted,
-        }
-
-    def save(self, path: Path) -> None:
-        import json
-
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        os.replace(tmp, path)
-
-
 def input_files(cfg: RunConfig) -> list[list[str]] | None:
-    """The files of each model input for --input (issue 3), or None for generated data."""
-    paths = cfg.input
-    if not paths:
+    """The files of each model input for --input, or None for generated data."""
+    if not cfg.input:
         return None
-    from ais_bench import inputs
-
-    return inputs.discover(paths, model_input_specs(cfg.model))
-
-
-def model_input_specs(model: str) -> list[Any]:
-    """The model's inputs as TensorSpecs, read from the ONNX file without loading an engine."""
-    import numpy as np
-    import onnx
-    from onnx import helper
-
-    from ais_bench.backends.base import TensorSpec
-
-    graph = onnx.load(model, load_external_data=False).graph
-    weights = {t.name for t in graph.initializer}
-    specs = []
-    for v in graph.input:
-        if v.name in weights:
-            continue
-        t = v.type.tensor_type
-        dims = tuple(
-            d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in t.shape.dim
-        )
-        specs.append(
-            TensorSpec(v.name, np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type)), dims)
-        )
-    return specs
+    return discover(cfg.input, backends.model_specs(cfg.model)[0])
 
 
 def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) -> list[WorkerSpec]:
     """One spec per device id: its config copy (device, output folder, inputs, threads)."""
-    cpu = cfg.backend not in GPU_BACKENDS
-    sets = core_sets(usable_cores(), len(ids)) if cpu else [[] for _ in ids]
+    cpu = backends.traits(cfg.backend).on_host_cores
+    sets = core_sets(host.usable_cores(), len(ids)) if cpu else [[] for _ in ids]
     per_input = input_files(cfg)
     if per_input is None:
         slices: list[tuple[str, ...] | None] = [None] * len(ids)
@@ -393,30 +250,22 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
         slices = [cfg.input] * len(ids)
     specs = []
     for i, (dev, cores, part) in enumerate(zip(ids, sets, slices, strict=True)):
-        changes: dict[str, Any] = {"device": dev, "devices": None, "progress": False}
+        changes: dict[str, Any] = {"devices": (dev,), "progress": False}
         if run_folder is not None:
             changes |= {"output": run_folder, "output_dirname": f"device{dev}_{i}"}
         if part is not None:
             changes["input"] = part
         if cores and cfg.intra_op_threads == 0:
-            from ais_bench.concurrency import intra_threads
-
-            changes["intra_op_threads"] = intra_threads(len(cores), cfg.threads)
+            changes["intra_op_threads"] = host.intra_threads(len(cores), cfg.threads)
         specs.append(WorkerSpec(i, dev, cfg.replace(**changes), tuple(cores) or None))
     return specs
 
 
-def run(cfg: RunConfig) -> MultiReport:
-    """Run cfg on every id in cfg.devices at once, one worker process each."""
-    ids = list(cfg.devices or [cfg.device])
-    model = zoo.resolve(cfg.model)  # built once here, not raced by the workers
-    if model != cfg.model:
-        log.info("built-in model %s: %s", cfg.model, model)
-        cfg = cfg.replace(model=model)
-    from ais_bench.backends.onnxruntime import check_model_path, provider_list
-
-    check_model_path(cfg.model)
-    provider_list(cfg.backend, ids[0])  # a missing provider: one error, not one per worker
+def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
+    """Run `target` for every id in cfg.devices at once, one worker process each (cfg.model is
+    a resolved model file)."""
+    ids = list(cfg.devices)
+    backends.check(cfg.engine)  # a missing provider: one error, not one per worker
     check_devices(cfg.backend, ids)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     specs = worker_specs(cfg, ids, out.folder if out else None)
@@ -428,30 +277,24 @@ def run(cfg: RunConfig) -> MultiReport:
             f"; device_{s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
         ),
     )
-    outcomes, interrupted = _launch(specs)
-    multi = MultiReport(outcomes, list(cfg.argv), interrupted=interrupted)
+    outcomes, interrupted = _launch(specs, target)
     user = {o.error for o in outcomes if o.user_error}
     if len(user) == 1 and all(o.user_error for o in outcomes):
-        _discard_empty(out)
+        outputs.discard_empty_tree(out)
         raise UserError(user.pop())  # the same bad input everywhere: say it once
+    multi = MultiReport(
+        outcomes,
+        list(cfg.argv),
+        output_dir=str(out.folder) if out is not None else None,
+        summary_path=str(out.summary_path) if out is not None else None,
+        interrupted=interrupted,
+    )
     if out is not None:
-        multi.output_dir = str(out.folder)
-        multi.summary_path = str(out.summary_path)
         multi.save(out.summary_path)
     return multi
 
 
-def _discard_empty(out: outputs.OutputDir | None) -> None:
-    if out is None:
-        return
-    for p in sorted(out.folder.glob("*"), reverse=True):
-        if p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
-    if not any(out.folder.iterdir()):
-        out.folder.rmdir()
-
-
-def _launch(specs: list[WorkerSpec]) -> tuple[list[WorkerOutcome], bool]:
+def _launch(specs: list[WorkerSpec], target: RunDevice) -> tuple[list[WorkerOutcome], bool]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(specs))
     procs = []
@@ -459,7 +302,9 @@ def _launch(specs: list[WorkerSpec]) -> tuple[list[WorkerOutcome], bool]:
     for s in specs:
         parent_end, child_end = ctx.Pipe(duplex=False)
         p = ctx.Process(
-            target=_worker, args=(s, child_end, barrier), name=f"ais_bench-device{s.device}"
+            target=_worker,
+            args=(s, child_end, barrier, target),
+            name=f"ais_bench-device{s.device}",
         )
         p.start()
         child_end.close()

@@ -1,7 +1,9 @@
-"""Where results go: the timestamped (or named) folder, its summary JSON, and array files."""
+"""Where results go: the timestamped (or named) folder, its summary JSON, and the output files
+(written per batch, or split per input file, on a writer thread)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -10,11 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ais_bench.errors import UserError
+from ais_bench.tensors import TensorSpec
+
+if TYPE_CHECKING:
+    from ais_bench.inputs.batch import Batch
 
 log = logging.getLogger("ais_bench")
 
@@ -174,3 +180,89 @@ class WriterThread:
             self._queue.put(None)
             self._thread.join()
         return self._error
+
+
+def discard_if_empty(out: OutputDir | None, named: bool) -> None:
+    """A run that failed before writing anything leaves no empty timestamped folder behind (a
+    folder the user named with --output_dirname stays)."""
+    if out is None or named:
+        return
+    with contextlib.suppress(OSError):
+        out.folder.rmdir()  # only succeeds when empty
+
+
+def discard_empty_tree(out: OutputDir | None) -> None:
+    """After a several-device run that wrote nothing: its empty folders go."""
+    if out is None:
+        return
+    for p in sorted(out.folder.glob("*"), reverse=True):
+        if p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
+    if not any(out.folder.iterdir()):
+        out.folder.rmdir()
+
+
+class OutputWriter:
+    """Writes each batch's outputs into the result folder and records filesinfo.
+
+    A batch of files that each hold one sample (batch.split) is cut back per file along
+    `axis`: sample X.bin gets X_0, X_1, ... (one per model output), padding rows are dropped,
+    and an output with no batch axis is saved whole once per batch, under its first file's name.
+    Other batches (generated data, files holding a whole batch) are saved whole.
+    """
+
+    def __init__(
+        self, folder: Path, outfmt: str, axis: int = 0, names: list[str] | None = None
+    ) -> None:
+        self.folder = folder
+        self.outfmt = outfmt
+        self.axis = axis
+        self.names = names or []
+        self.filesinfo: dict[str, dict[str, list[str]]] = {}
+        self._whole_noted: set[int] = set()
+
+    def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
+        if batch.split:
+            self._write_split(batch, arrays)
+            return
+        files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
+        infiles = batch.infiles[0] if batch.infiles else []
+        self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def _name(self, k: int) -> str:
+        return self.names[k] if k < len(self.names) else f"#{k}"
+
+    def _write(self, stem: str, k: int, array: np.ndarray) -> str:
+        try:
+            return str(write_array(self.folder / f"{stem}_{k}", array, self.outfmt))
+        except OSError as exc:
+            raise UserError(
+                f"cannot write output file {self.folder / stem}_{k}: {exc.strerror}"
+            ) from None
+
+    def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
+        rows = len(batch.stems) + batch.padded
+        outfiles: list[list[str]] = [[] for _ in batch.stems]
+        for k, a in enumerate(arrays):
+            axis = batch_axis(a.shape, rows, self.axis, self._name(k))
+            if axis is None:
+                if k not in self._whole_noted:
+                    self._whole_noted.add(k)
+                    log.debug(
+                        "output %s %s has no batch axis: saved whole, once per batch",
+                        self._name(k), list(a.shape),
+                    )
+                path = self._write(batch.stems[0], k, a)
+                for files in outfiles:
+                    files.append(path)
+                continue
+            parts = split_rows(a, rows, axis)
+            for i, stem in enumerate(batch.stems):  # padding rows come last: never written
+                outfiles[i].append(self._write(stem, k, parts[i]))
+        for infiles, files in zip(batch.infiles, outfiles, strict=True):
+            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+
+    def check(self, specs: list[TensorSpec], rows: int) -> None:
+        """Fail before the timed loop when the declared outputs cannot be split as asked."""
+        for s in specs:
+            batch_axis(s.shape, rows, self.axis, s.name)

@@ -1,4 +1,8 @@
-"""One run from config to report: open the engine, plan inputs, time the loop, save results."""
+"""One device: open the engine, plan the inputs, run the scenario, save outputs, build the Report.
+
+The config reaching here is resolved (a model file, one device, threads fitted); launcher.py
+calls run_device in each worker process, app.py calls it in-process.
+"""
 
 from __future__ import annotations
 
@@ -10,204 +14,74 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ais_bench import (
-    concurrency,
-    dump,
-    exception_dump,
-    folders,
-    hostinfo,
-    inputs,
-    outputs,
-    profiling,
-    shapes,
-    zoo,
-)
-from ais_bench.backends import open_session
-from ais_bench.backends.base import Session, TensorSpec
+from ais_bench import backends, host, outputs
+from ais_bench.backends.base import Session
 from ais_bench.config import Inspection, RunConfig
 from ais_bench.errors import UserError
-from ais_bench.inputs import Batch, InputPlan
-from ais_bench.outputs import OutputDir
-from ais_bench.runner import RunResult, run_loop
-from ais_bench.summary import Report, Stats
+from ais_bench.inputs import plan as input_plan
+from ais_bench.inputs.batch import Batch, InputPlan
+from ais_bench.inspect import dump, exception_inputs, folders, profiler
+from ais_bench.outputs import OutputDir, OutputWriter
+from ais_bench.report import RangeSummary, Report, ShapeRun, Stats
+from ais_bench.report import json as report_json
+from ais_bench.report.text import describe_model
+from ais_bench.scenarios import shape_sweep
+from ais_bench.scenarios.base import OutputSink, Timings
+from ais_bench.scenarios.loop import run_loop
+from ais_bench.scenarios.pipeline import run_pipeline
+from ais_bench.scenarios.streams import run_streams
 
 log = logging.getLogger("ais_bench")
 
-
-def describe_model(session: Session) -> list[str]:
-    """The guide's debug table: '#0    input_ids  (1, 384)  int32  1536  1536'."""
-    lines = []
-    for title, specs in (("input:", session.inputs), ("output:", session.outputs)):
-        lines.append(title)
-        for i, s in enumerate(specs):
-            lines.append(
-                f"  #{i}    {s.name}  {s.shape_text()}  {s.type_name}  {s.realsize}  {s.realsize}"
-            )
-    return lines
+CSV_NAME = "dymshape_range.csv"
 
 
-def deduce_batchsize(
+@dataclasses.dataclass(frozen=True)
+class RunFacts:
+    """What a report records about the run beyond its timings: fixed before the run starts."""
+
+    model: str
+    argv: tuple[str, ...]
+    versions: dict[str, str]
+    host_cpu: str
+    cores: tuple[int, ...] | None = None  # a multi-device worker's pinned cores
+
+    @classmethod
+    def gather(cls, cfg: RunConfig, cores: tuple[int, ...] | None = None) -> RunFacts:
+        return cls(cfg.model, cfg.argv, host.versions(), host.cpu_name(), cores or None)
+
+
+def run_device(
     cfg: RunConfig,
-    specs: list[TensorSpec],
-    plan: InputPlan,
-    fixed: list[tuple[int, ...]] | None = None,
-) -> float:
-    """The batch size behind the throughput figure, as the guide's --batchsize row says.
-
-    --batchsize if given; else the --dymBatch value; else, with --dymDims/--dymShape, the first
-    dim given for the first input named; else the first input's first dim as run (`fixed`, the
-    resolved shapes) or as declared; 1 when it has none. In the auto shape modes, the mean first
-    dim over the batches.
-    """
-    if cfg.batchsize is not None:
-        return cfg.batchsize
-    if cfg.dymBatch is not None:
-        return cfg.dymBatch
-    if plan.batch_shapes:
-        return shapes.mean_batchsize(plan.batch_shapes)
-    given = cfg.dymDims or cfg.dymShape
-    if given:
-        return shapes.first_dim(given)
-    if fixed:
-        return shapes.first_dim(fixed)
-    if specs and specs[0].shape and isinstance(specs[0].shape[0], int) and specs[0].shape[0] > 0:
-        return specs[0].shape[0]
-    return 1
-
-
-def batch_text(batchsize: float) -> str:
-    return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
-
-
-def resolve_shapes(cfg: RunConfig, specs: list[TensorSpec]) -> list[tuple[int, ...]]:
-    """Each input's concrete shape from the model and --dymBatch/--dymHW/--dymDims/--dymShape."""
-    fixed = shapes.resolve(
-        specs,
-        dym_batch=cfg.dymBatch,
-        dym_hw=cfg.dymHW,
-        dims=cfg.dymDims if cfg.dymDims is not None else cfg.dymShape,
-        dims_option="--dymDims" if cfg.dymDims is not None else "--dymShape",
-    )
-    if any(s.is_dynamic for s in specs):
-        log.info(
-            "input shapes: %s",
-            shapes.format_shapes({s.name: f for s, f in zip(specs, fixed, strict=True)}),
-        )
-        for conflict in shapes.shared_dim_conflicts(specs, fixed):
-            log.warning("the model names one dim for several inputs, but %s", conflict)
-    return fixed
-
-
-def plan_inputs(
-    cfg: RunConfig, session: Session, fixed: list[tuple[int, ...]] | None = None
-) -> InputPlan:
-    if cfg.input:
-        return inputs.file_plan(
-            cfg.input,
-            session.inputs,
-            unique_stems=cfg.output is not None,
-            shapes=fixed,
-            auto=cfg.auto_mode,
-        )
-    return inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, fixed)
-
-
-class OutputWriter:
-    """Writes each batch's outputs into the result folder and records filesinfo.
-
-    A batch of files that each hold one sample (batch.split) is cut back per file along
-    `axis`: sample X.bin gets X_0, X_1, ... (one per model output), padding rows are dropped,
-    and an output with no batch axis is saved whole once per batch, under its first file's name.
-    Other batches (generated data, files holding a whole batch) are saved whole.
-    """
-
-    def __init__(
-        self, out: OutputDir, outfmt: str, axis: int = 0, names: list[str] | None = None
-    ) -> None:
-        self.out = out
-        self.outfmt = outfmt
-        self.axis = axis
-        self.names = names or []
-        self.filesinfo: dict[str, dict[str, list[str]]] = {}
-        self._whole_noted: set[int] = set()
-
-    def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
-        if batch.split:
-            self._write_split(batch, arrays)
-            return
-        files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
-        infiles = batch.infiles[0] if batch.infiles else []
-        self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
-
-    def _name(self, k: int) -> str:
-        return self.names[k] if k < len(self.names) else f"#{k}"
-
-    def _write(self, stem: str, k: int, array: np.ndarray) -> str:
-        try:
-            return str(outputs.write_array(self.out.folder / f"{stem}_{k}", array, self.outfmt))
-        except OSError as exc:
-            raise UserError(
-                f"cannot write output file {self.out.folder / stem}_{k}: {exc.strerror}"
-            ) from None
-
-    def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
-        rows = len(batch.stems) + batch.padded
-        outfiles: list[list[str]] = [[] for _ in batch.stems]
-        for k, a in enumerate(arrays):
-            axis = outputs.batch_axis(a.shape, rows, self.axis, self._name(k))
-            if axis is None:
-                if k not in self._whole_noted:
-                    self._whole_noted.add(k)
-                    log.debug(
-                        "output %s %s has no batch axis: saved whole, once per batch",
-                        self._name(k), list(a.shape),
-                    )
-                path = self._write(batch.stems[0], k, a)
-                for files in outfiles:
-                    files.append(path)
-                continue
-            parts = outputs.split_rows(a, rows, axis)
-            for i, stem in enumerate(batch.stems):  # padding rows come last: never written
-                outfiles[i].append(self._write(stem, k, parts[i]))
-        for infiles, files in zip(batch.infiles, outfiles, strict=True):
-            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
-
-    def check(self, specs: list[TensorSpec], rows: int) -> None:
-        """Fail before the timed loop when the declared outputs cannot be split as asked."""
-        for s in specs:
-            outputs.batch_axis(s.shape, rows, self.axis, s.name)
-
-
-def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
-    """Benchmark cfg.model as cfg says; returns the report (also saved when cfg.output is set).
+    ready: Callable[[], None] | None = None,
+    cores: tuple[int, ...] | None = None,
+) -> Report:
+    """Benchmark cfg.model on cfg.device as cfg says; returns the report (also saved when
+    cfg.output is set).
 
     `ready` is called once the model is loaded and the inputs planned, just before the warm-up
-    (the multi-device launcher uses it to start every device's loop together).
+    (the multi-device launcher uses it to start every device's loop together); `cores` are the
+    cores a launcher worker is pinned to, for the report.
     """
-    if cfg.dymShape_range is not None:
-        from ais_bench import sweep
-
-        return sweep.run(cfg)
-    model_arg = cfg.model
-    model = zoo.resolve(cfg.model)
-    if model != cfg.model:
-        log.info("built-in model %s: %s", cfg.model, model)
-        cfg = cfg.replace(model=model)
-    cfg = concurrency.fit_threads(cfg)
-    insp = check_inspection(cfg)
+    facts = RunFacts.gather(cfg, cores)
+    if cfg.scenario.kind == "shape_sweep":
+        return _run_shape_sweep(cfg, facts)
+    insp = prepare_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
     prof = (
-        profiling.ProfilerRun.prepare(insp.profiler_root, run_name)
+        profiler.ProfilerRun.prepare(insp.profiler_root, run_name)
         if insp.profiler_root is not None
         else None
     )
     start = time.time()
     plan: InputPlan | None = None
     background: outputs.WriterThread | None = None
+    writer: OutputWriter | None = None
     failed: BaseException | None = None
     first: Batch | None = None
     failed_feed: list[np.ndarray] = []
@@ -218,107 +92,136 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
             background(dataclasses.replace(batch, arrays=[]), arrays)
 
     try:
-        session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
-        try:
-            log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
-            for line in describe_model(session):
-                log.debug("%s", line)
-            input_names = [s.name for s in session.inputs]
-            fixed = None if cfg.auto_mode else resolve_shapes(cfg, session.inputs)
-            plan = plan_inputs(cfg, session, fixed)
-            batchsize = deduce_batchsize(cfg, session.inputs, plan, fixed)
-            log.info("try get model batchsize:%s", batch_text(batchsize))
-            timed_plan = plan
-            if insp.dump_root is not None:
-                first, timed_plan = peek(plan)
-            writer = None
-            if out is not None:
-                writer = OutputWriter(
-                    out, cfg.outfmt, cfg.output_batchsize_axis, [s.name for s in session.outputs]
+        with backends.open(
+            cfg.engine, profile_prefix=prof.prefix if prof is not None else None
+        ) as session:
+            try:
+                log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+                for line in describe_model(session.inputs, session.outputs):
+                    log.debug("%s", line)
+                input_names = [s.name for s in session.inputs]
+                plan, batchsize = input_plan.plan(cfg.data, session.inputs)
+                log.info("try get model batchsize:%s", batch_text(batchsize))
+                timed_plan = plan
+                if insp.dump_root is not None:
+                    first, timed_plan = peek(plan)
+                if out is not None:
+                    writer = OutputWriter(
+                        out.folder, cfg.outfmt, cfg.output_batchsize_axis,
+                        [s.name for s in session.outputs],
+                    )
+                    if cfg.input and not cfg.auto_mode:
+                        writer.check(session.outputs, plan.batch_rows)
+                    # Files are written on a thread, overlapping the next batch's loop.
+                    background = outputs.WriterThread(writer)
+                if ready is not None:
+                    ready()
+                timings = run_scenario(
+                    cfg, session, timed_plan, sink if background is not None else None
                 )
-                if cfg.input and not cfg.auto_mode:
-                    writer.check(session.outputs, plan.batch_rows)
-                # Files are written on a thread, overlapping the next batch's loop.
-                background = outputs.WriterThread(writer)
-            progress = cfg.progress if cfg.progress is not None else False
-            on_outputs = sink if background is not None else None
-            if ready is not None:
-                ready()
-            if cfg.concurrent:
-                result = concurrency.run(cfg, session, timed_plan, on_outputs)
-            else:
-                result = run_loop(
-                    session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress,
-                    cfg.duration,
-                )
-            if result.error:
-                failed_feed = session.staged_arrays()
-            if prof is not None:
-                trace = session.end_profiling()
-            if background is not None:
-                # End to end means up to the last output file written.
-                drain = time.perf_counter()
-                failed = background.close()
-                result.wall_s += time.perf_counter() - drain
-        finally:
-            if plan is not None:
-                plan.close()
-            session.close()
-            if background is not None:
-                background.close()  # after an exception: stop the thread, keep that exception
+                if timings.error:
+                    failed_feed = session.staged_arrays()
+                if prof is not None:
+                    trace = session.end_profiling()
+                if background is not None:
+                    # End to end means up to the last output file written.
+                    drain = time.perf_counter()
+                    failed = background.close()
+                    timings.wall_s += time.perf_counter() - drain
+            finally:
+                if plan is not None:
+                    plan.close()
+                if background is not None:
+                    background.close()  # after an exception: stop the thread, keep that one
         if failed is not None:
             if not isinstance(failed, UserError):
                 raise failed
-            result.input_error = result.input_error or str(failed)
-        if result.input_error and result.batches_done == 0:
-            raise UserError(result.input_error)  # nothing ran: a plain bad-input error
+            timings.input_error = timings.input_error or str(failed)
+        if timings.input_error and timings.batches_done == 0:
+            raise UserError(timings.input_error)  # nothing ran: a plain bad-input error
     except UserError:
-        _discard_empty(out, cfg)
+        outputs.discard_if_empty(out, cfg.output_dirname is not None)
         raise
     end = time.time()
-    for ms in result.compute_ms:
+    for ms in timings.compute_ms:
         log.debug("model compute cost : %f", ms)
-    report = make_report(cfg, session, result, batchsize, start, end)
-    if cfg.input:
-        # Rows actually run: a file holding a whole batch counts as that many samples.
-        report.samples = result.batches_done * plan.batch_rows - result.padded_samples
-        if plan.batch_shapes:  # auto shape modes: batches differ in size
-            done = plan.batch_shapes[: result.batches_done]
-            report.samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
-        report.input_files = plan.input_files
-    report.batches_planned = result.batches_planned
-    report.input_error = result.input_error
-    if writer is not None:
-        report.filesinfo = writer.filesinfo
+    assert plan is not None
+    inspection: dict[str, Any] = {}
     if prof is not None and trace is not None:
-        report.profiled = True
-        warmups = cfg.warmup_count if result.batches_planned else 0
-        profile = prof.finish(trace, warmups, result.compute_ms)
-        report.inspection["profiler"] = profile.to_json()
+        warmups = cfg.warmup_count if timings.batches_planned else 0
+        inspection["profiler"] = prof.finish(trace, warmups, timings.compute_ms).to_json()
     if first is not None:
-        if result.error:
+        if timings.error:
             log.warning("dump: skipped, the inference failed (see the exception_cb files)")
         else:
-            dumped = dump.run(cfg, insp, model_arg, run_name, input_names, first.arrays)
+            dumped = dump.dump_tensors(
+                cfg.engine, insp, cfg.model_as_given, run_name, input_names, first.arrays
+            )
             if dumped is not None:
-                report.inspection["dump"] = dumped.to_json()
-    if result.error and failed_feed:
+                inspection["dump"] = dumped.to_json()
+    if timings.error and failed_feed:
         folder = out.folder if out is not None else Path.cwd()
-        saved = exception_dump.save(cfg, result.error, input_names, failed_feed, folder)
-        report.inspection["exception"] = saved.to_json()
+        saved = exception_inputs.save(
+            cfg.engine, timings.error, input_names, failed_feed, folder
+        )
+        inspection["exception"] = saved.to_json()
         if saved.files:
             log.info(
                 "exception_cb: %d files in %s; turn them into .npy with: python -m "
                 "ais_bench.convert_exception_bin --input %s", len(saved.files), folder, folder,
             )
+    samples = timings.samples_done
+    if cfg.input:
+        # Rows actually run: a file holding a whole batch counts as that many samples.
+        samples = timings.batches_done * plan.batch_rows - timings.padded_samples
+        if plan.batch_shapes:  # auto shape modes: batches differ in size
+            done = plan.batch_shapes[: timings.batches_done]
+            samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
+    report = make_report(
+        cfg, session, timings, batchsize, start, end, facts,
+        samples=samples,
+        input_files=plan.input_files if cfg.input else 0,
+        batches_planned=timings.batches_planned,
+        input_error=timings.input_error,
+        filesinfo=writer.filesinfo if writer is not None else {},
+        profiled="profiler" in inspection,
+        inspection=inspection,
+        output_dir=str(out.folder) if out is not None else None,
+        summary_path=str(out.summary_path) if out is not None else None,
+    )
     if out is not None:
-        report.output_dir = str(out.folder)
-        report.summary_path = str(out.summary_path)
         report.save(out.summary_path)
     return report
 
 
-def check_inspection(cfg: RunConfig) -> Inspection:
+def run_scenario(
+    cfg: RunConfig, session: Session, plan: InputPlan, sink: OutputSink | None
+) -> Timings:
+    """The scenario cfg asks for, on `session` and the sessions (or buffer sets) it needs."""
+    sc = cfg.scenario
+    if sc.kind == "loop":
+        return run_loop(session, plan, sink, sc)
+    extra: list[Session] = []
+    try:
+        for _ in range(sc.threads - 1):
+            extra.append(backends.open(cfg.engine))
+        sessions = [session, *extra]
+        if sc.kind == "streams":
+            return run_streams(sessions, plan, sink, sc)
+        # One buffer set per compute thread, plus one each for h2d and d2h to work on.
+        twins = [sessions[i % len(sessions)].twin() for i in range(2)]
+        extra += twins
+        return run_pipeline(sessions + twins, plan, sink, sc)
+    finally:
+        for s in extra:
+            s.close()
+
+
+def batch_text(batchsize: float) -> str:
+    return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
+
+
+def prepare_inspection(cfg: RunConfig) -> Inspection:
     """The run's profiler/dump plan, with its folders checked before anything is loaded."""
     insp = cfg.inspection()
     if cfg.acl is not None and (cfg.profiler or cfg.dump):
@@ -341,49 +244,138 @@ def peek(plan: InputPlan) -> tuple[Batch | None, InputPlan]:
     return first, dataclasses.replace(plan, batches=rest)
 
 
-def _discard_empty(out: OutputDir | None, cfg: RunConfig) -> None:
-    """A run that failed before writing anything leaves no empty timestamped folder behind."""
-    if out is None or cfg.output_dirname is not None:
-        return
-    with contextlib.suppress(OSError):
-        out.folder.rmdir()  # only succeeds when empty
-
-
 def make_report(
-    cfg: RunConfig, session: Session, result: RunResult, batchsize: float, start: float, end: float
+    cfg: RunConfig,
+    session: Session,
+    timings: Timings,
+    batchsize: float,
+    start: float,
+    end: float,
+    facts: RunFacts,
+    **more: Any,
 ) -> Report:
-    return Report(
-        model=cfg.model,
+    """The run's one Report: its timings as statistics, its facts, and `more` fields."""
+    fields: dict[str, Any] = dict(
+        model=facts.model,
         provider=session.provider,
         device_kind=session.device_kind,
         device_id=cfg.device,
         batchsize=batchsize,
         loop=cfg.loop,
         warmup_count=cfg.warmup_count,
-        compute=Stats.of(result.compute_ms, cfg.percentiles),
-        h2d=Stats.of(result.h2d_ms),
-        d2h=Stats.of(result.d2h_ms),
-        compute_times_ms=[float(x) for x in result.compute_ms],
+        compute=Stats.of(timings.compute_ms, cfg.percentiles),
+        h2d=Stats.of(timings.h2d_ms),
+        d2h=Stats.of(timings.d2h_ms),
+        compute_times_ms=[float(x) for x in timings.compute_ms],
         start_time=start,
         end_time=end,
-        wall_s=result.wall_s,
-        batches=result.batches_done,
-        samples=result.samples_done,
-        padded_samples=result.padded_samples,
-        interrupted=result.interrupted,
-        error=result.error,
-        args=list(cfg.argv),
+        wall_s=timings.wall_s,
+        batches=timings.batches_done,
+        samples=timings.samples_done,
+        padded_samples=timings.padded_samples,
+        interrupted=timings.interrupted,
+        error=timings.error,
+        args=list(facts.argv),
         pid=os.getpid(),
-        versions=hostinfo.versions(),
-        host_cpu=hostinfo.cpu_name(),
-        # -- devices, concurrency, timed runs (issue 6) --
+        versions=facts.versions,
+        host_cpu=facts.host_cpu,
         streams=cfg.threads,
         pipeline=cfg.pipeline,
         duration_s=cfg.duration,
-        span_s=result.timed_span_s,
-        cpu_s=result.cpu_s,
+        span_s=timings.timed_span_s,
+        cpu_s=timings.cpu_s,
         intra_op_threads=cfg.intra_op_threads,
         latency=(
-            Stats.of(result.latency_ms, cfg.percentiles) if result.latency_ms is not None else None
+            Stats.of(timings.latency_ms, cfg.percentiles)
+            if timings.latency_ms is not None
+            else None
         ),
+        cpu_cores=list(facts.cores) if facts.cores else None,
     )
+    fields.update(more)
+    return Report(**fields)
+
+
+def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
+    """--dymShape_range: every shape's own block as it finishes, then the table."""
+    assert cfg.dymShape_range is not None
+    start = time.time()
+    out: OutputDir | None = None
+    filesinfo: dict[str, dict[str, list[str]]] = {}
+    writers: dict[int, OutputWriter] = {}
+    with backends.open(cfg.engine) as session:
+        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+        for line in describe_model(session.inputs, session.outputs):
+            log.debug("%s", line)
+        todo = shape_sweep.plan_shapes(cfg.dymShape_range, cfg.batchsize, session.inputs)
+        if cfg.output is not None:
+            out = outputs.prepare(cfg.output, cfg.output_dirname)
+        log.info("dymShape_range: %d shape(s) to run", len(todo))
+        width = len(str(len(todo) - 1))
+
+        def batches(p: shape_sweep.SweepShape) -> InputPlan:
+            return input_plan.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
+
+        def sink(p: shape_sweep.SweepShape) -> OutputSink | None:
+            if out is None:
+                return None
+            sub = out.folder / f"dymshape_{p.index:0{width}d}"
+            sub.mkdir(exist_ok=True)
+            writers[p.index] = OutputWriter(sub, cfg.outfmt)
+            return writers[p.index]
+
+        def on_shape(o: shape_sweep.ShapeOutcome) -> None:
+            writer = writers.get(o.shape.index)
+            if writer is not None:
+                for info in writer.filesinfo.values():
+                    filesinfo[str(len(filesinfo))] = info
+            if o.error is not None:
+                if writer is not None:
+                    with contextlib.suppress(OSError):
+                        writer.folder.rmdir()  # nothing was written for a failed shape
+                return
+            assert o.timings is not None
+            one = make_report(
+                cfg, session, o.timings, o.shape.batchsize, start, start, facts,
+                compute=Stats.of(o.timings.compute_ms),
+            )
+            for line in one.lines(cfg.display_all_summary):
+                log.info("%s", line)
+
+        outcomes, interrupted = shape_sweep.run_sweep(
+            session, todo, batches, sink, cfg.scenario, on_shape
+        )
+    end = time.time()
+    empty = Stats.of(np.empty(0))
+    runs = tuple(
+        ShapeRun(o.shape.index, o.shape.text, o.shape.batchsize, empty, o.error)
+        if o.error is not None or o.timings is None
+        else ShapeRun(
+            o.shape.index, o.shape.text, o.shape.batchsize, Stats.of(o.timings.compute_ms)
+        )
+        for o in outcomes
+    )
+    csv_path = out.folder / CSV_NAME if out is not None else None
+    table = RangeSummary(runs, len(todo), str(csv_path) if csv_path is not None else None)
+    ok = table.ok_runs
+    pooled = shape_sweep.pooled(outcomes, len(todo), interrupted)
+    batchsize = float(np.mean([r.batchsize for r in ok])) if ok else 1.0
+    error = pooled.error
+    if not ok and not interrupted and runs:
+        error = (
+            f"every one of the {len(runs)} shape(s) failed; the first ({runs[0].dymshape}): "
+            f"{shape_sweep.first_line(runs[0].error or '')}"
+        )
+    report = make_report(
+        cfg, session, pooled, batchsize, start, end, facts,
+        dymshape_range=table,
+        filesinfo=filesinfo,
+        error=error,
+        output_dir=str(out.folder) if out is not None else None,
+        summary_path=str(out.summary_path) if out is not None else None,
+    )
+    if out is not None and csv_path is not None:
+        report_json.write_range_csv(table, csv_path)
+        report.save(out.summary_path)
+        log.info("dymShape_range table saved in %s", table.csv_path)
+    return report

@@ -26,8 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ais_bench.backends.base import TensorSpec
 from ais_bench.errors import UserError
+from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
 
@@ -496,50 +496,6 @@ def check_feed_shapes(
             raise UserError(
                 "mode 'dymbatch' needs one batch size, but the inputs' first dims differ: "
                 + ", ".join(f"{n}={b}" for n, b in batches.items())
-            )
-
-
-# -- auto_set_dymdims_mode / auto_set_dymshape_mode (--input of .npy files) -----------------------
-
-
-def batch_shapes(
-    specs: Sequence[TensorSpec],
-    arrays: Sequence[Any],
-    sources: Sequence[str] | None = None,
-    option: str = "--auto_set_dymshape_mode",
-) -> list[Shape]:
-    """The shapes one batch sets in the auto modes: each input's array (or .npy header: anything
-    with a .shape) gives that input's shape, checked against the model's rank and fixed dims."""
-    if len(arrays) != len(specs):
-        raise UserError(f"{option}: {len(arrays)} arrays for {len(specs)} model inputs")
-    shapes = [tuple(int(d) for d in a.shape) for a in arrays]
-    for k, (s, shape) in enumerate(zip(specs, shapes, strict=True)):
-        try:
-            check_feed_shapes([s], [shape])
-        except UserError as exc:
-            where = f" ({sources[k]})" if sources else ""
-            raise UserError(f"{option}{where}: {exc}") from None
-        if any(d == 0 for d in shape):
-            where = f" {sources[k]}" if sources else ""
-            raise UserError(f"{option}:{where} input {s.name!r} has an empty dim: {shape}")
-    return shapes
-
-
-def mean_batchsize(runs: Sequence[Sequence[Shape]]) -> float:
-    """Auto modes' batch size: the mean over the runs of the first input's first dim (a scalar
-    first input counts 1)."""
-    if not runs:
-        return 1.0
-    return sum(r[0][0] if r and r[0] else 1 for r in runs) / len(runs)
-
-
-def require_npy(paths: Sequence[str], option: str) -> None:
-    """The auto modes read each batch's shapes from .npy headers: a .bin carries no shape."""
-    for p in paths:
-        if not str(p).lower().endswith(".npy"):
-            raise UserError(
-                f"{option} takes shapes from .npy files, but {p} is not one (a .bin holds raw "
-                "bytes and no shape): convert it with np.save, or set shapes with --dymShape"
             )
 
 

@@ -1,18 +1,96 @@
-"""Inference engines. `open_session` picks one from a RunConfig."""
+"""The backend registry: each --backend name, its traits, and how to open it.
+
+One row per backend in BACKENDS; the command line's --backend choices and help come from it, and
+everything else asks it (`traits(name)`) rather than keeping its own list. A row names the engine
+module under backends/ that opens it; adding an engine is adding its module and its rows.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from ais_bench.backends.base import Session
-    from ais_bench.config import RunConfig
+from ais_bench.backends.base import Backend, GraphRunner, Session
+from ais_bench.config import EngineConfig
+from ais_bench.errors import UserError
+from ais_bench.tensors import TensorSpec
+
+_ORT = "onnxruntime"
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend(
+            "cpu", "ONNX Runtime on the CPU", "CPU", "cpu", _ORT,
+            providers=("CPUExecutionProvider",),
+        ),
+        Backend(
+            "cuda", "ONNX Runtime's CUDA provider", "GPU", "cuda", _ORT,
+            providers=("CUDAExecutionProvider", "CPUExecutionProvider"),
+        ),
+        Backend(
+            "tensorrt", "ONNX Runtime's TensorRT provider", "GPU", "cuda", _ORT,
+            providers=(
+                "TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider",
+            ),
+        ),
+        Backend(
+            "openvino", "ONNX Runtime's OpenVINO provider", "CPU", "cpu", _ORT,
+            providers=("OpenVINOExecutionProvider", "CPUExecutionProvider"),
+        ),
+    )
+}
 
 
-def open_session(cfg: RunConfig, profile_prefix: Path | None = None) -> Session:
-    """Load cfg.model on the engine cfg.backend names (ONNX Runtime for every backend today);
-    `profile_prefix` turns the engine's profiler on (see OrtSession.open)."""
-    from ais_bench.backends.onnxruntime import OrtSession
+def names() -> tuple[str, ...]:
+    return tuple(BACKENDS)
 
-    return OrtSession.open(cfg, profile_prefix=profile_prefix)
+
+def help_text() -> str:
+    """--backend's help: every name, and what it runs on."""
+    return "engine and device: " + "; ".join(f"{b.name} ({b.help})" for b in BACKENDS.values())
+
+
+def traits(name: str) -> Backend:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise UserError(
+            f"--backend must be one of {', '.join(BACKENDS)}, got {name!r}"
+        ) from None
+
+
+def _engine(name: str) -> Any:
+    return importlib.import_module(f"ais_bench.backends.{traits(name).engine}")
+
+
+def open(engine: EngineConfig, profile_prefix: Path | None = None) -> Session:
+    """Load engine.model on engine.backend; `profile_prefix` turns the engine's profiler on."""
+    return _engine(engine.backend).open(traits(engine.backend), engine, profile_prefix)
+
+
+def check(engine: EngineConfig) -> None:
+    """Fail once, before any model is loaded, when the model file or the backend is unusable
+    (the multi-device launcher calls it so a missing provider is one error, not one per
+    worker)."""
+    _engine(engine.backend).check(traits(engine.backend), engine)
+
+
+def model_specs(model: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """The model's inputs and outputs as declared in the file, without loading an engine."""
+    from ais_bench.backends import onnx_model
+
+    return onnx_model.specs(model)
+
+
+def open_graph(model: Any, engine: EngineConfig, workdir: Path, limit: int) -> GraphRunner:
+    """An unoptimised session on an in-memory graph (a copy the inspection tools edited)."""
+    return _engine(engine.backend).open_graph(traits(engine.backend), model, engine, workdir, limit)
+
+
+def check_model_path(model: str) -> Path:
+    """The model path, checked: an existing model file, not an OM model or a folder."""
+    from ais_bench.backends import onnx_model
+
+    return onnx_model.check_path(model)

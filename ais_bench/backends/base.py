@@ -1,55 +1,18 @@
-"""What every engine offers: tensor metadata and a staged infer (h2d, compute, d2h)."""
+"""What every engine offers: the Session protocol, and the traits a backend declares."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-Dim = int | str  # a fixed size, or the name of a dynamic axis
+from ais_bench.config import EngineConfig
+from ais_bench.tensors import Dim, TensorSpec
 
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One model input or output as the model declares it."""
-
-    name: str
-    dtype: np.dtype
-    shape: tuple[Dim, ...]
-
-    @property
-    def is_dynamic(self) -> bool:
-        return any(not isinstance(d, int) or d < 0 for d in self.shape)
-
-    @property
-    def dynamic_axes(self) -> list[int]:
-        return [i for i, d in enumerate(self.shape) if not isinstance(d, int) or d < 0]
-
-    @property
-    def api_shape(self) -> list[int]:
-        """The shape with -1 for each dynamic dim, as the original Python API reports it."""
-        return [d if isinstance(d, int) and d >= 0 else -1 for d in self.shape]
-
-    @property
-    def realsize(self) -> int:
-        """Size in bytes for a static shape; 0 when a dim is dynamic (unknown until run)."""
-        if self.is_dynamic:
-            return 0
-        return int(math.prod(self.shape)) * self.dtype.itemsize
-
-    @property
-    def type_name(self) -> str:
-        return "bool" if self.dtype == np.bool_ else self.dtype.name
-
-    def shape_text(self) -> str:
-        return (
-            "("
-            + ", ".join(str(d) for d in self.shape)
-            + ("," if len(self.shape) == 1 else "")
-            + ")"
-        )
+__all__ = ["Backend", "Dim", "Session", "TensorSpec"]
 
 
 class Session(Protocol):
@@ -57,6 +20,7 @@ class Session(Protocol):
 
     `stage` allocates device buffers for a batch (untimed), `h2d` copies the staged host arrays
     into them, `compute` runs the engine only, `d2h` copies outputs back to fresh host arrays.
+    Used as `with backends.open(engine) as session:`, which closes it.
     """
 
     inputs: list[TensorSpec]
@@ -74,12 +38,69 @@ class Session(Protocol):
 
     def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]: ...
 
+    def set_output_sizes(self, sizes: tuple[int, ...] | None) -> None:
+        """Byte budgets, one per output, for bind_output_buffers (None: engine-allocated)."""
+        ...
+
     def bind_output_buffers(self, observed: bool = True) -> None:
         """--outputSize: after a run at the staged shapes (`observed`), bind preallocated
         outputs where they fit their byte budget; a no-op without budgets."""
+        ...
+
+    def output_values(self) -> list[Any]:
+        """The last run's outputs as the engine holds them (device values, no copy)."""
+        ...
+
+    def staged_arrays(self) -> list[np.ndarray]:
+        """The host arrays of the batch staged last: after a failed run, what it was fed."""
+        ...
+
+    def end_profiling(self) -> str:
+        """Stop the engine's profiler (opened with a profile prefix); the trace file's path."""
+        ...
+
     def twin(self) -> Session:
         """Another handle on the same loaded model with its own device buffers: requests on
-        twins may run concurrently from several threads (issue 6)."""
+        twins may run concurrently from several threads."""
         ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Session: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class GraphRunner(Protocol):
+    """An unoptimised engine session on a graph copy: runs it for named tensors (inspection)."""
+
+    def input_names(self) -> list[str]: ...
+
+    def output_names(self) -> list[str]: ...
+
+    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+Opener = Callable[[EngineConfig, "Path | None"], Session]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One --backend value: how to open it and what it can do, in one row of the registry."""
+
+    name: str
+    help: str  # a few words for --help
+    device_kind: str  # "CPU" or "GPU": where compute runs (and what --device ids name)
+    buffers: str  # where input/output buffers live: "cpu" or "cuda"
+    engine: str  # the module under backends/ that opens it
+    profiling: bool = True  # a per-operator profile (--profiler)
+    io_binding: bool = True  # h2d/compute/d2h timed apart
+    dynamic_shapes: bool = True
+    precisions: tuple[str, ...] = ("fp32", "fp16", "int8")
+    # Engine-specific: for ONNX Runtime, the execution providers to ask for, best first.
+    providers: tuple[str, ...] = ()
+
+    @property
+    def on_host_cores(self) -> bool:
+        """Compute runs on this machine's cores, so concurrent requests and workers share them."""
+        return self.device_kind == "CPU"

@@ -8,22 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.base import Dim, TensorSpec
-from ais_bench.config import RunConfig
+from ais_bench.backends.base import Backend, Dim, TensorSpec
+from ais_bench.backends.onnx_model import check_path
+from ais_bench.config import EngineConfig
 from ais_bench.errors import UserError
 
 log = logging.getLogger("ais_bench")
-
-# backend name -> execution providers to ask for, best first (CPU stays as the fallback for
-# operators the accelerator provider does not take).
-PROVIDER_CHAINS: dict[str, tuple[str, ...]] = {
-    "cpu": ("CPUExecutionProvider",),
-    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
-    "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
-    "openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
-}
-# Where the provider keeps its tensors, as IO binding names the device.
-BIND_DEVICE = {"cpu": "cpu", "cuda": "cuda", "tensorrt": "cuda", "openvino": "cpu"}
 
 ORT_TYPES: dict[str, np.dtype] = {
     f"tensor({k})": np.dtype(v)
@@ -43,41 +33,25 @@ ORT_TYPES: dict[str, np.dtype] = {
     }.items()
 }
 
-OM_HINT = (
-    "OM models are compiled for Ascend NPUs and run only on CANN's runtime. Export the source "
-    "model to ONNX instead (torch.onnx.export, tf2onnx, paddle2onnx) and pass the .onnx file"
-)
-
-
-def check_model_path(model: str) -> Path:
-    """Fail early, with the fix, on paths ONNX Runtime would reject with a long message."""
-    path = Path(model)
-    if path.suffix.lower() == ".om":
-        raise UserError(f"{model}: {OM_HINT}")
-    if not path.exists():
-        raise UserError(
-            f"model file not found: {model} (check the --model path, or use a built-in model "
-            "such as zoo:resnet)"
-        )
-    if path.is_dir():
-        raise UserError(f"--model must be an .onnx file, but {model} is a directory")
-    return path
-
-
-def provider_list(backend: str, device_id: int) -> list[tuple[str, dict[str, Any]]]:
+def provider_list(backend: Backend, device_id: int) -> list[tuple[str, dict[str, Any]]]:
     import onnxruntime as ort
 
+    from ais_bench.backends import BACKENDS
+
     available = ort.get_available_providers()
-    wanted = PROVIDER_CHAINS[backend][0]
+    wanted = backend.providers[0]
     if wanted not in available:
-        usable = [b for b, chain in PROVIDER_CHAINS.items() if chain[0] in available]
+        usable = [
+            b.name for b in BACKENDS.values()
+            if b.engine == backend.engine and b.providers[0] in available
+        ]
         raise UserError(
-            f"--backend {backend} needs {wanted}, which this onnxruntime build does not have "
+            f"--backend {backend.name} needs {wanted}, which this onnxruntime build does not have "
             f"(available backends: {', '.join(usable)}; for GPUs install onnxruntime-gpu, for "
             "OpenVINO onnxruntime-openvino)"
         )
     chain = []
-    for name in PROVIDER_CHAINS[backend]:
+    for name in backend.providers:
         if name not in available:
             continue
         opts: dict[str, Any] = {}
@@ -106,62 +80,24 @@ def spec_from_arg(arg: Any) -> TensorSpec:
 class OrtSession:
     """A model loaded in ONNX Runtime with device buffers bound through IO binding."""
 
-    def __init__(self, sess: Any, backend: str, device_id: int) -> None:
+    def __init__(self, sess: Any, backend: Backend, device_id: int) -> None:
         import onnxruntime as ort
 
         self._ort = ort
         self._sess = sess
         self.backend = backend
         self.device_id = device_id
-        self.bind_device = BIND_DEVICE[backend]
-        self.device_kind = "GPU" if self.bind_device == "cuda" else "CPU"
+        self.bind_device = backend.buffers
+        self.device_kind = backend.device_kind
         self.provider = sess.get_providers()[0]
         self.inputs = [spec_from_arg(a) for a in sess.get_inputs()]
         self.outputs = [spec_from_arg(a) for a in sess.get_outputs()]
         self._binding = sess.io_binding()
         self._device_values: list[Any] = []
         self._staged: list[np.ndarray] = []
-        # -- --outputSize (issue 4): byte budget per output, and what is bound now --
+        # -- --outputSize: byte budget per output, and what is bound now --
         self.output_sizes: tuple[int, ...] | None = None
         self._prealloc_shapes: list[tuple[int, ...] | None] | None = None
-
-    @classmethod
-    def open(cls, cfg: RunConfig, profile_prefix: Path | None = None) -> OrtSession:
-        """Load cfg.model; with `profile_prefix`, ONNX Runtime's profiler records every run and
-        end_profiling() writes the trace to '<profile_prefix>_<date>.json'."""
-        import onnxruntime as ort
-
-        path = check_model_path(cfg.model)
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = cfg.intra_op_threads
-        so.inter_op_num_threads = cfg.inter_op_threads
-        so.graph_optimization_level = {
-            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        }[cfg.graph_opt_level]
-        # Without --debug the engine logs nothing: its errors reach the user once, through the
-        # exception ais_bench reports (a --dymShape_range sweep with many failing shapes would
-        # otherwise print each engine error twice). RunOptions would do it per run, but passing
-        # any to run_with_iobinding costs ~30 us per call in onnxruntime 1.32's Python wrapper.
-        so.log_severity_level = 2 if cfg.debug else 4
-        if profile_prefix is not None:
-            so.enable_profiling = True
-            so.profile_file_prefix = str(profile_prefix)
-        providers = provider_list(cfg.backend, cfg.device)
-        try:
-            sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
-        except Exception as exc:  # ORT raises several pybind types; all mean "cannot load"
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(
-                f"cannot load model {cfg.model}: {first} (is it a complete, valid ONNX file? "
-                "re-export it, or check it with onnx.checker.check_model)"
-            ) from exc
-        session = cls(sess, cfg.backend, cfg.device)
-        if cfg.outputSize is not None:
-            session.set_output_sizes(cfg.outputSize)
-        return session
 
     # -- the staged life of one batch -------------------------------------------------------
     def stage(self, arrays: list[np.ndarray]) -> None:
@@ -273,6 +209,7 @@ class OrtSession:
                 spec.name, list(shape), need, budget,
             )
         self._prealloc_shapes = bound
+
     def twin(self) -> OrtSession:
         """A new IO binding on the same InferenceSession (ONNX Runtime allows concurrent Run
         calls on one session; each binding holds its own input and output buffers)."""
@@ -298,3 +235,105 @@ class OrtSession:
         self._device_values = []
         self._staged = []
         self._sess = None
+
+    def __enter__(self) -> OrtSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+GRAPH_OPT_LEVELS = {
+    "disable": "ORT_DISABLE_ALL",
+    "basic": "ORT_ENABLE_BASIC",
+    "extended": "ORT_ENABLE_EXTENDED",
+    "all": "ORT_ENABLE_ALL",
+}
+
+
+def check(backend: Backend, engine: EngineConfig) -> None:
+    check_path(engine.model)
+    provider_list(backend, engine.device)
+
+
+def open(
+    backend: Backend, engine: EngineConfig, profile_prefix: Path | None = None
+) -> OrtSession:
+    """Load engine.model; with `profile_prefix`, ONNX Runtime's profiler records every run and
+    end_profiling() writes the trace to '<profile_prefix>_<date>.json'."""
+    import onnxruntime as ort
+
+    path = check_path(engine.model)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = engine.intra_op_threads
+    so.inter_op_num_threads = engine.inter_op_threads
+    so.graph_optimization_level = getattr(
+        ort.GraphOptimizationLevel, GRAPH_OPT_LEVELS[engine.graph_opt_level]
+    )
+    # Without --debug the engine logs nothing: its errors reach the user once, through the
+    # exception ais_bench reports (a --dymShape_range sweep with many failing shapes would
+    # otherwise print each engine error twice). RunOptions would do it per run, but passing
+    # any to run_with_iobinding costs ~30 us per call in onnxruntime 1.32's Python wrapper.
+    so.log_severity_level = 2 if engine.debug else 4
+    if profile_prefix is not None:
+        so.enable_profiling = True
+        so.profile_file_prefix = str(profile_prefix)
+    providers = provider_list(backend, engine.device)
+    try:
+        sess = ort.InferenceSession(str(path), sess_options=so, providers=providers)
+    except Exception as exc:  # ORT raises several pybind types; all mean "cannot load"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"cannot load model {engine.model}: {first} (is it a complete, valid ONNX file? "
+            "re-export it, or check it with onnx.checker.check_model)"
+        ) from exc
+    session = OrtSession(sess, backend, engine.device)
+    if engine.output_sizes is not None:
+        session.set_output_sizes(engine.output_sizes)
+    return session
+
+
+class OrtGraphRunner:
+    """An unoptimised InferenceSession on a graph copy, for the inspection tools."""
+
+    def __init__(self, sess: Any) -> None:
+        self._sess = sess
+
+    def input_names(self) -> list[str]:
+        return [i.name for i in self._sess.get_inputs()]
+
+    def output_names(self) -> list[str]:
+        return [o.name for o in self._sess.get_outputs()]
+
+    def run(self, names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self._sess.run(names, feeds)
+
+
+def open_graph(
+    backend: Backend, model: Any, engine: EngineConfig, workdir: Path, limit: int
+) -> OrtGraphRunner:
+    """A session on the in-memory `model` (an onnx.ModelProto); over `limit` bytes it goes via a
+    file with external data in `workdir` (protobuf cannot hold 2 GB in one message)."""
+    import onnx
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = engine.intra_op_threads
+    so.inter_op_num_threads = engine.inter_op_threads
+    so.log_severity_level = 2 if engine.debug else 3
+    providers = provider_list(backend, engine.device)
+    if model.ByteSize() < limit:
+        return OrtGraphRunner(
+            ort.InferenceSession(model.SerializeToString(), sess_options=so, providers=providers)
+        )
+    path = workdir / "copy.onnx"
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="copy.onnx.data",
+        size_threshold=1024,
+    )
+    return OrtGraphRunner(ort.InferenceSession(str(path), sess_options=so, providers=providers))

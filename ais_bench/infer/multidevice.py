@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ais_bench import backends, host, launcher, zoo
 from ais_bench.errors import UserError
 
 METHODS = ("infer", "infer_pipeline", "infer_iteration", "summary", "reset_summaryinfo")
@@ -33,11 +34,10 @@ class _Options:
 
 def _serve(opts: _Options, device: int, cores: list[int], conn: connection.Connection) -> None:
     """The worker: load the model on `device`, then answer calls until told to stop."""
-    from ais_bench.infer.interface import InferSession
-    from ais_bench.launcher import pin
+    from ais_bench.infer.session import InferSession
 
     try:
-        pin(cores)
+        host.pin(cores)
         session = InferSession(
             device,
             opts.model,
@@ -91,13 +91,10 @@ class MultiDeviceSession:
         backend: str = "cpu",
         device_ids: Sequence[int] | None = None,
     ) -> None:
-        from ais_bench import zoo
-        from ais_bench.backends.onnxruntime import check_model_path
-
         if int(loop) < 1:
             raise ValueError(f"loop must be a positive integer, got {loop}")
         self.model_path = zoo.resolve(model_path)
-        check_model_path(self.model_path)
+        backends.check_model_path(self.model_path)
         self.acl_json_path = acl_json_path
         self._opts = _Options(self.model_path, debug, int(loop), backend)
         self._procs: dict[int, Any] = {}
@@ -145,13 +142,11 @@ class MultiDeviceSession:
 
     # -- workers --------------------------------------------------------------------------------
     def _start(self, ids: list[int]) -> None:
-        from ais_bench import launcher
-
         if len(set(ids)) != len(ids) or any(int(d) < 0 for d in ids):
             raise ValueError(f"device ids must be distinct non-negative integers, got {ids}")
         launcher.check_devices(self._opts.backend, ids)
-        gpu = self._opts.backend in launcher.GPU_BACKENDS
-        sets = [[] for _ in ids] if gpu else launcher.core_sets(launcher.usable_cores(), len(ids))
+        on_cores = backends.traits(self._opts.backend).on_host_cores
+        sets = launcher.core_sets(host.usable_cores(), len(ids)) if on_cores else [[] for _ in ids]
         ctx = mp.get_context("spawn")
         for dev, cores in zip(ids, sets, strict=True):
             parent_end, child_end = ctx.Pipe()

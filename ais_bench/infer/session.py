@@ -1,4 +1,4 @@
-"""InferSession: the guide's Python API over an ONNX Runtime session."""
+"""InferSession: the guide's Python API over a backend Session."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends import open_session
-from ais_bench.backends.base import TensorSpec
-from ais_bench.config import RunConfig
+from ais_bench import backends
+from ais_bench.config import RunConfig, ScenarioConfig
 from ais_bench.errors import UserError
-from ais_bench.inputs import load_file
+from ais_bench.inputs.batch import Batch, InputPlan
+from ais_bench.inputs.files import load_file
+from ais_bench.report.text import describe_model
+from ais_bench.scenarios.pipeline import run_pipeline
 from ais_bench.shapes import check_feed_shapes
+from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
 
@@ -88,7 +91,7 @@ class InferSession:
         self.debug = debug
         cfg = RunConfig(
             model=self.model_path,
-            device=device_id,
+            devices=(device_id,),
             debug=debug,
             loop=loop,
             backend=backend,
@@ -97,7 +100,7 @@ class InferSession:
         self.loop = cfg.loop
         if acl_json_path is not None:
             _check_acl_json(acl_json_path)
-        self._session = open_session(cfg)
+        self._session = backends.open(cfg.engine)
         self._summary = SessionSummary()
         self._last_shapes: list[tuple[int, ...]] | None = None  # of the last infer call
 
@@ -109,13 +112,11 @@ class InferSession:
         return [TensorInfo(s) for s in self._session.outputs]
 
     def __repr__(self) -> str:
-        from ais_bench.bench import describe_model
-
         head = (
             f"InferSession(model={self.model_path!r}, device={self._session.device_kind}:"
             f"{self.device_id}, provider={self._session.provider})"
         )
-        return "\n".join([head, *describe_model(self._session)])
+        return "\n".join([head, *describe_model(self._session.inputs, self._session.outputs)])
 
     # -- running ------------------------------------------------------------------------------
     def set_loop_count(self, loop: int) -> None:
@@ -189,7 +190,8 @@ class InferSession:
                 f"{custom_sizes!r}"
             )
         return sizes
-    # -- concurrency (issue 6) ----------------------------------------------------------------
+
+    # -- concurrency ----------------------------------------------------------------------------
     def infer_pipeline(
         self,
         feeds_list: Sequence[Sequence[Any] | Mapping[str, Any]],
@@ -201,9 +203,6 @@ class InferSession:
         H2D, compute and D2H run as overlapped stages on threads, each with its own buffers, so
         one feed's copies overlap another's compute. Compute times go to summary() as infer's do.
         """
-        from ais_bench import concurrency
-        from ais_bench.inputs import Batch, InputPlan
-
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         static = mode == "static"
@@ -217,8 +216,11 @@ class InferSession:
 
         twins = [self._session.twin() for _ in range(2)]
         try:
-            r = concurrency.run_pipeline(
-                [self._session, *twins], 1, InputPlan(len(batches), batches), self.loop, 0, keep
+            r = run_pipeline(
+                [self._session, *twins],
+                InputPlan(len(batches), batches),
+                keep,
+                ScenarioConfig(loop=self.loop, warmup_count=0, threads=1, pipeline=True),
             )
         finally:
             for t in twins:
@@ -299,7 +301,7 @@ class InferSession:
             values = list(feeds)
             if len(values) != len(specs):
                 raise ValueError(f"the model has {len(specs)} inputs, got {len(values)} feeds")
-        # A path feeds that input from a .bin/.npy file, as --input does (issue 3).
+        # A path feeds that input from a .bin/.npy file, as --input does.
         values = [
             load_file(v, s) if isinstance(v, (str, os.PathLike)) else v
             for s, v in zip(specs, values, strict=True)
@@ -358,6 +360,3 @@ def _check_acl_json(path: str) -> None:
             "--model ... --acl_json_path %s); this session runs without it",
             path, "the profiler" if acl.profiler else "a dump", path,
         )
-from ais_bench.infer.multidevice import MultiDeviceSession  # noqa: E402  (re-exported)
-
-__all__ = ["InferSession", "MultiDeviceSession", "SessionSummary", "TensorInfo"]

@@ -1,75 +1,40 @@
-"""Input data for a run: generated (pure) batches, or .bin/.npy files combined into batches.
+"""The batches of a run: generated (pure) data, or .bin/.npy files combined into batches, at
+the shapes the dynamic-shape options (or, in the auto modes, the files) set.
 
 File inputs are planned up front (every file is found, sized and checked before the timed loop
-starts, so a bad file is an error before anything is written) and then read on a background
-thread into a bounded queue, so memory stays bounded by the queue, not by the dataset.
+starts) and then read ahead on a background thread (reader.py).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import queue
-import re
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.base import TensorSpec
+from ais_bench import shapes as shape_rules
+from ais_bench.config import DataConfig
 from ais_bench.errors import UserError
+from ais_bench.inputs.batch import PURE_STEM, Batch, InputPlan
+from ais_bench.inputs.files import (
+    SAMPLE,
+    Slot,
+    SourceFile,
+    check_file,
+    discover,
+    read_npy_header,
+)
+from ais_bench.inputs.reader import QUEUE_BYTES, QUEUE_DEPTH, Job, stem_of, stream
+from ais_bench.tensors import TensorSpec
+
+__all__ = ["PURE_STEM", "Batch", "InputPlan", "file_plan", "plan", "pure_plan"]
 
 log = logging.getLogger("ais_bench")
 
-PURE_STEM = "pure_infer_data"
 # Random integers stay small so index-like inputs (token ids, class ids) remain valid indices.
 RANDOM_INT_HIGH = 10
-
-SUFFIXES = (".bin", ".npy")
-# Read-ahead: at most this many batches wait in the queue, and no more than QUEUE_BYTES of them
-# (but always at least one), so a huge batch cannot multiply memory by the depth.
-QUEUE_DEPTH = 4
-QUEUE_BYTES = 256 * 2**20
-_DIGITS = re.compile(r"(\d+)")
-
-
-@dataclass
-class Batch:
-    """One engine call's worth of data, and where it came from."""
-
-    arrays: list[np.ndarray]
-    # Output file stem per sample; pure data has one stem and its outputs are saved whole.
-    stems: list[str] = field(default_factory=lambda: [PURE_STEM])
-    # Input files per sample (one list per sample, one file per model input); empty for pure data.
-    infiles: list[list[str]] = field(default_factory=list)
-    padded: int = 0  # trailing rows that are padding, never written out
-    split: bool = False  # split outputs per sample along the batch axis
-
-
-@dataclass
-class InputPlan:
-    """The batches of a run, counted ahead so timings can be preallocated; iterated once."""
-
-    count: int
-    batches: Iterable[Batch]
-    # -- file inputs (issue 3) --
-    input_files: int = 0  # files read over the whole run (0 for generated data)
-    batch_rows: int = 1  # rows (samples, padding included) in each batch fed to the engine
-    # Auto shape modes: each batch's input shapes, known before the run (for the batch size).
-    batch_shapes: list[list[tuple[int, ...]]] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[Batch]:
-        return iter(self.batches)
-
-    def close(self) -> None:
-        """Stop the background reader, if any (a plan abandoned mid-run must not leak it)."""
-        close = getattr(self.batches, "close", None)
-        if close is not None:
-            close()
 
 
 def static_shape(spec: TensorSpec) -> tuple[int, ...]:
@@ -116,349 +81,6 @@ def pure_plan(
                 "allocate: pick smaller dims"
             ) from None
     return InputPlan(1, [Batch(arrays)])
-
-
-# -- finding the files ------------------------------------------------------------------------
-
-
-def natural_key(name: str) -> tuple[tuple[int | str, ...], str]:
-    """Sort key putting '2.bin' before '10.bin'; the raw name breaks ties ('01' vs '1')."""
-    parts = _DIGITS.split(name)
-    # re.split with a group alternates text and digits, so equal positions hold equal types.
-    return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)), name
-
-
-def has_input_suffix(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in SUFFIXES
-
-
-def list_folder(folder: str) -> list[str]:
-    """The .bin/.npy files directly in `folder`, in natural order; others skipped (debug line)."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError as exc:
-        raise UserError(f"cannot list --input folder {folder}: {exc.strerror}") from None
-    files = []
-    for e in entries:
-        if e.name.startswith("."):
-            log.debug("--input %s: skipping hidden %s", folder, e.name)
-        elif not has_input_suffix(e.name):
-            log.debug("--input %s: skipping %s (not .bin or .npy)", folder, e.name)
-        elif e.is_dir():
-            log.debug("--input %s: skipping folder %s", folder, e.name)
-        elif not e.is_file():
-            raise UserError(
-                f"--input file {e.path} is not a regular file (a broken link, a pipe or a "
-                "device): replace it with the data file or remove it from the folder"
-            )
-        else:
-            files.append(e.path)
-    if not files:
-        raise UserError(
-            f"--input folder {folder} holds no .bin or .npy files (hidden files and other "
-            "extensions are skipped): point --input at the folder with the data"
-        )
-    return sorted(files, key=lambda p: natural_key(os.path.basename(p)))
-
-
-def discover(paths: Sequence[str], specs: Sequence[TensorSpec]) -> list[list[str]]:
-    """The files of each model input, in order: one folder per input, or a list of files cut
-    into as many consecutive groups as the model has inputs."""
-    names = ", ".join(s.name for s in specs)
-    n = len(specs)
-    for p in paths:
-        if not os.path.exists(p):
-            raise UserError(
-                f"--input path not found: {p} (check it; separate several paths with commas)"
-            )
-    folders = [p for p in paths if os.path.isdir(p)]
-    if folders and len(folders) != len(paths):
-        raise UserError(
-            f"--input mixes folders ({folders[0]}) and files "
-            f"({next(p for p in paths if not os.path.isdir(p))}): pass either one folder per "
-            f"model input or a list of files"
-        )
-    if folders:
-        if len(folders) != n:
-            raise UserError(
-                f"--input has {len(folders)} folder(s) but the model has {n} input(s) ({names}): "
-                "pass one folder per input, in that order, separated by commas"
-            )
-        groups = [list_folder(f) for f in folders]
-        counts = [len(g) for g in groups]
-        if len(set(counts)) > 1:
-            i = counts.index(max(counts))
-            j = counts.index(min(counts))
-            raise UserError(
-                f"--input folders hold different numbers of files: {folders[i]} has {counts[i]}, "
-                f"{folders[j]} has {counts[j]}; each input needs one file per sample"
-            )
-        return groups
-    for p in paths:
-        if not has_input_suffix(p):
-            raise UserError(f"--input file {p} is not a .bin or .npy file")
-    if len(paths) % n:
-        raise UserError(
-            f"--input has {len(paths)} files for a model with {n} inputs ({names}): the list is "
-            f"cut into {n} consecutive groups, one per input, so give a multiple of {n} files"
-        )
-    per = len(paths) // n
-    return [list(paths[k * per : (k + 1) * per]) for k in range(n)]
-
-
-# -- checking each file against its input -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NpyHeader:
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    fortran: bool
-    offset: int  # where the array data starts
-
-
-def read_npy_header(path: str, fh: BinaryIO) -> NpyHeader:
-    """Parse a .npy header without loading any data (so a pickle is never unpickled)."""
-    fmt = np.lib.format
-    try:
-        version = fmt.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, fortran, dtype = fmt.read_array_header_2_0(fh)
-        else:
-            raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
-    except (ValueError, EOFError) as exc:
-        raise UserError(
-            f"{path} is not a valid .npy file ({str(exc).strip() or type(exc).__name__}): "
-            "write it with np.save(path, array)"
-        ) from None
-    if dtype.hasobject:
-        raise UserError(
-            f"{path} holds Python objects (a pickled .npy), which ais_bench never loads: save "
-            "a numeric array with np.save(path, array.astype(<the input's dtype>))"
-        )
-    if dtype.fields is not None or dtype.subdtype is not None:
-        raise UserError(f"{path} holds a structured dtype {dtype}; save a plain numeric array")
-    return NpyHeader(tuple(int(d) for d in shape), dtype, bool(fortran), fh.tell())
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One model input as files fill it: its fixed shape, and whether it carries the batch."""
-
-    spec: TensorSpec
-    shape: tuple[int, ...]
-    batch: int  # the model's batch size (the first input's first dim)
-
-    @property
-    def batched(self) -> bool:
-        """A file may hold one sample only when the input's first dim is the model's batch."""
-        return len(self.shape) >= 1 and self.shape[0] == self.batch
-
-    @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return self.shape[1:]
-
-    @property
-    def batch_bytes(self) -> int:
-        return math.prod(self.shape) * self.spec.dtype.itemsize
-
-    @property
-    def sample_bytes(self) -> int:
-        return self.batch_bytes // self.batch
-
-    def expected(self) -> str:
-        dt, bb = self.spec.type_name, self.batch_bytes
-        whole = f"{bb} bytes ({bb // self.spec.dtype.itemsize} {dt} elements)"
-        if self.batch == 1 or not self.batched:
-            return whole
-        sb = self.sample_bytes
-        return (
-            f"{sb} bytes ({sb // self.spec.dtype.itemsize} {dt} elements) for one sample, or "
-            f"{whole} for a whole batch of {self.batch}"
-        )
-
-    def describe(self) -> str:
-        return f"input {self.spec.name!r} ({self.spec.type_name} {list(self.shape)})"
-
-
-# One file holds either one sample (B files make a batch) or the whole batch (used as is).
-SAMPLE, WHOLE = "one sample", "a whole batch"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    path: str
-    holds: str  # SAMPLE or WHOLE
-    npy: NpyHeader | None = None  # None for .bin
-
-
-def check_file(path: str, slot: Slot) -> SourceFile:
-    """Size (and for .npy dtype and shape) of one file against its input: what it holds."""
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            header = read_npy_header(path, fh) if path.lower().endswith(".npy") else None
-    except FileNotFoundError:
-        raise UserError(f"--input file vanished: {path}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read --input file {path}: {exc.strerror}") from None
-    one = slot.batch == 1
-    if header is None:
-        if size == slot.batch_bytes:
-            return SourceFile(path, SAMPLE if one else WHOLE)
-        if slot.batched and size == slot.sample_bytes:
-            return SourceFile(path, SAMPLE)
-        raise UserError(
-            f"{path} is {size} bytes, which does not fit {slot.describe()}: expected "
-            f"{slot.expected()} (a .bin is raw {slot.spec.type_name} data)"
-        )
-    spec = slot.spec
-    if header.dtype != spec.dtype and not np.can_cast(header.dtype, spec.dtype, "safe"):
-        raise UserError(
-            f"{path} holds {header.dtype.name} but {slot.describe()} takes "
-            f"{spec.type_name}, and {header.dtype.name} -> {spec.type_name} can lose values: "
-            f"save it as {spec.type_name} (array.astype(np.{spec.type_name}))"
-        )
-    need = header.offset + math.prod(header.shape) * header.dtype.itemsize
-    if size < need:
-        raise UserError(
-            f"{path} is truncated: its header promises {need - header.offset} bytes of data, "
-            f"the file has {max(0, size - header.offset)}; write it again with np.save"
-        )
-    if header.shape == slot.shape:
-        return SourceFile(path, SAMPLE if one else WHOLE, header)
-    if slot.batched and header.shape in (slot.sample_shape, (1, *slot.sample_shape)):
-        return SourceFile(path, SAMPLE, header)
-    shapes = [list(slot.shape)]
-    if slot.batched and slot.batch > 1:
-        shapes = [list(slot.sample_shape), [1, *slot.sample_shape], *shapes]
-    elif slot.batched:
-        shapes.append(list(slot.sample_shape))
-    raise UserError(
-        f"{path} has shape {list(header.shape)}, which does not fit {slot.describe()}: expected "
-        f"{' or '.join(map(str, shapes))}"
-    )
-
-
-# -- reading -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    """What the reader loads for one batch: per input, the files that fill it in order."""
-
-    files: list[list[SourceFile]]
-    stems: list[str]
-    infiles: list[list[str]]
-    padded: int
-    split: bool
-    # Auto shape modes: this batch's own input shapes (else the plan's shared slots).
-    slots: tuple[Slot, ...] = ()
-
-
-def stem_of(path: str) -> str:
-    """The output name of an input file: its name less its last suffix ('a.v2.bin' -> 'a.v2')."""
-    return Path(path).stem
-
-
-def _read_into(dst: np.ndarray, f: SourceFile, slot: Slot) -> None:
-    """Fill the uint8 view `dst` with the file's data in the input's dtype."""
-    try:
-        with open(f.path, "rb", buffering=0) as fh:
-            if f.npy is not None:
-                again = read_npy_header(f.path, fh)
-                if again != f.npy:
-                    raise UserError(
-                        f"--input file {f.path} changed during the run (its .npy header differs)"
-                    )
-                if f.npy.dtype != slot.spec.dtype or f.npy.fortran:
-                    count = math.prod(f.npy.shape)
-                    data = np.fromfile(fh, dtype=f.npy.dtype, count=count)
-                    if data.size != count:
-                        raise UserError(f"--input file {f.path} was truncated during the run")
-                    order = "F" if f.npy.fortran else "C"
-                    values = data.reshape(f.npy.shape, order=order)
-                    dst.view(slot.spec.dtype).reshape(f.npy.shape)[...] = values
-                    return
-            got = 0
-            while got < dst.nbytes:
-                n = fh.readinto(dst[got:])
-                if not n:
-                    break
-                got += n
-            # A .bin must end where its data ends; a .npy may carry trailing bytes.
-            if got != dst.nbytes or (f.npy is None and fh.read(1)):
-                raise UserError(
-                    f"--input file {f.path} changed size during the run (now it does not fit "
-                    f"{slot.describe()})"
-                )
-    except FileNotFoundError:
-        raise UserError(f"input file {f.path} vanished during the run") from None
-    except OSError as exc:
-        raise UserError(f"cannot read input file {f.path}: {exc.strerror}") from None
-
-
-def read_batch(job: Job, slots: Sequence[Slot]) -> Batch:
-    arrays = []
-    for slot, files in zip(job.slots or slots, job.files, strict=True):
-        buf = np.empty(slot.shape, dtype=slot.spec.dtype)
-        raw = buf.reshape(-1).view(np.uint8)
-        per = slot.sample_bytes if files and files[0].holds == SAMPLE else slot.batch_bytes
-        for j, f in enumerate(files):
-            _read_into(raw[j * per : (j + 1) * per], f, slot)
-        raw[len(files) * per :] = 0  # padding rows are zeros
-        arrays.append(buf)
-    return Batch(arrays, job.stems, job.infiles, job.padded, job.split)
-
-
-@dataclass(frozen=True)
-class _Failure:
-    exc: BaseException
-
-
-_END = object()
-
-
-def stream(jobs: Sequence[Job], slots: Sequence[Slot], depth: int) -> Iterator[Batch]:
-    """Batches read by a background thread into a queue of `depth`; the thread starts on the
-    first next() and stops when the generator is closed. A reading error is raised here, on the
-    consumer's thread, after the batches read before it."""
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for job in jobs:
-                if not put(read_batch(job, slots)):
-                    return
-        except BaseException as exc:  # handed over whole: the consumer raises it
-            put(_Failure(exc))
-            return
-        put(_END)
-
-    reader = threading.Thread(target=work, name="ais_bench-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
 
 
 # -- the plan -----------------------------------------------------------------------------------
@@ -574,10 +196,8 @@ def _auto_plan(
 ) -> InputPlan:
     """--auto_set_dymdims_mode / --auto_set_dymshape_mode: every file is a whole batch whose
     shape, read from its .npy header, sets that input's shape for that batch."""
-    from ais_bench import shapes as shape_rules
-
     groups = discover(paths, specs)
-    shape_rules.require_npy([p for g in groups for p in g], option)
+    require_npy([p for g in groups for p in g], option)
     jobs = []
     per_batch: list[list[tuple[int, ...]]] = []
     for j in range(len(groups[0])):
@@ -589,7 +209,7 @@ def _auto_plan(
                     headers.append(read_npy_header(f, fh))
             except OSError as exc:
                 raise UserError(f"cannot read --input file {f}: {exc.strerror}") from None
-        fed = shape_rules.batch_shapes(specs, headers, sources=files, option=option)
+        fed = batch_shapes(specs, headers, sources=files, option=option)
         slots = tuple(
             Slot(spec, shape, shape[0] if shape else 1)
             for spec, shape in zip(specs, fed, strict=True)
@@ -608,27 +228,108 @@ def _auto_plan(
     )
 
 
-def load_file(path: str | os.PathLike[str], spec: TensorSpec) -> np.ndarray:
-    """One .bin or .npy file as an array for `spec` (the Python API's file feeds)."""
-    p = os.fspath(path)
-    if not os.path.isfile(p):
-        raise UserError(f"input file not found: {p}")
-    if not has_input_suffix(p):
-        raise UserError(f"input file {p} is not a .bin or .npy file")
-    try:
-        if p.lower().endswith(".npy"):
-            with open(p, "rb") as fh:
-                read_npy_header(p, fh)  # refuses pickles before np.load sees the file
-            return np.load(p, allow_pickle=False)
-        a = np.fromfile(p, dtype=np.uint8)
-    except OSError as exc:
-        raise UserError(f"cannot read input file {p}: {exc.strerror}") from None
-    if a.size % spec.dtype.itemsize:
-        raise UserError(
-            f"{p} is {a.size} bytes, not a whole number of {spec.type_name} elements for input "
-            f"{spec.name!r}"
+# -- auto_set_dymdims_mode / auto_set_dymshape_mode (--input of .npy files) -----------------------
+
+
+def batch_shapes(
+    specs: Sequence[TensorSpec],
+    arrays: Sequence[Any],
+    sources: Sequence[str] | None = None,
+    option: str = "--auto_set_dymshape_mode",
+) -> list[tuple[int, ...]]:
+    """The shapes one batch sets in the auto modes: each input's array (or .npy header: anything
+    with a .shape) gives that input's shape, checked against the model's rank and fixed dims."""
+    if len(arrays) != len(specs):
+        raise UserError(f"{option}: {len(arrays)} arrays for {len(specs)} model inputs")
+    shapes = [tuple(int(d) for d in a.shape) for a in arrays]
+    for k, (s, shape) in enumerate(zip(specs, shapes, strict=True)):
+        try:
+            shape_rules.check_feed_shapes([s], [shape])
+        except UserError as exc:
+            where = f" ({sources[k]})" if sources else ""
+            raise UserError(f"{option}{where}: {exc}") from None
+        if any(d == 0 for d in shape):
+            where = f" {sources[k]}" if sources else ""
+            raise UserError(f"{option}:{where} input {s.name!r} has an empty dim: {shape}")
+    return shapes
+
+
+def mean_batchsize(runs: Sequence[Sequence[tuple[int, ...]]]) -> float:
+    """Auto modes' batch size: the mean over the runs of the first input's first dim (a scalar
+    first input counts 1)."""
+    if not runs:
+        return 1.0
+    return sum(r[0][0] if r and r[0] else 1 for r in runs) / len(runs)
+
+
+def require_npy(paths: Sequence[str], option: str) -> None:
+    """The auto modes read each batch's shapes from .npy headers: a .bin carries no shape."""
+    for p in paths:
+        if not str(p).lower().endswith(".npy"):
+            raise UserError(
+                f"{option} takes shapes from .npy files, but {p} is not one (a .bin holds raw "
+                "bytes and no shape): convert it with np.save, or set shapes with --dymShape"
+            )
+
+
+# -- one plan from the data options ----------------------------------------------------------
+
+
+def resolve_shapes(data: DataConfig, specs: list[TensorSpec]) -> list[tuple[int, ...]]:
+    """Each input's concrete shape from the model and --dymBatch/--dymHW/--dymDims/--dymShape."""
+    fixed = shape_rules.resolve(
+        specs,
+        dym_batch=data.dymBatch,
+        dym_hw=data.dymHW,
+        dims=data.dymDims if data.dymDims is not None else data.dymShape,
+        dims_option="--dymDims" if data.dymDims is not None else "--dymShape",
+    )
+    if any(s.is_dynamic for s in specs):
+        log.info(
+            "input shapes: %s",
+            shape_rules.format_shapes({s.name: f for s, f in zip(specs, fixed, strict=True)}),
         )
-    a = a.view(spec.dtype)
-    if not spec.is_dynamic and a.size == math.prod(spec.shape):
-        return a.reshape(tuple(int(d) for d in spec.shape))
-    return a
+        for conflict in shape_rules.shared_dim_conflicts(specs, fixed):
+            log.warning("the model names one dim for several inputs, but %s", conflict)
+    return fixed
+
+
+def deduce_batchsize(
+    data: DataConfig,
+    specs: list[TensorSpec],
+    planned: InputPlan,
+    fixed: list[tuple[int, ...]] | None = None,
+) -> float:
+    """The batch size behind the throughput figure, as the guide's --batchsize row says.
+
+    --batchsize if given; else the --dymBatch value; else, with --dymDims/--dymShape, the first
+    dim given for the first input named; else the first input's first dim as run (`fixed`, the
+    resolved shapes) or as declared; 1 when it has none. In the auto shape modes, the mean first
+    dim over the batches.
+    """
+    if data.batchsize is not None:
+        return data.batchsize
+    if data.dymBatch is not None:
+        return data.dymBatch
+    if planned.batch_shapes:
+        return mean_batchsize(planned.batch_shapes)
+    given = data.dymDims or data.dymShape
+    if given:
+        return shape_rules.first_dim(given)
+    if fixed:
+        return shape_rules.first_dim(fixed)
+    if specs and specs[0].shape and isinstance(specs[0].shape[0], int) and specs[0].shape[0] > 0:
+        return specs[0].shape[0]
+    return 1
+
+
+def plan(data: DataConfig, specs: list[TensorSpec]) -> tuple[InputPlan, float]:
+    """The run's batches for model inputs `specs`, and the batch size behind its throughput."""
+    fixed = None if data.auto_mode else resolve_shapes(data, specs)
+    if data.input:
+        planned = file_plan(
+            data.input, specs, unique_stems=data.unique_stems, shapes=fixed, auto=data.auto_mode
+        )
+    else:
+        planned = pure_plan(specs, data.pure_data_type, data.seed, fixed)
+    return planned, deduce_batchsize(data, specs, planned, fixed)

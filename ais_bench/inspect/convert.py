@@ -1,21 +1,18 @@
-"""python -m ais_bench.convert_exception_bin --input FILE_OR_DIR: exception_cb .bin -> .npy.
+"""exception_cb .bin files -> .npy: the dtype and shape come from each file name.
 
-The dtype and shape come from the file name (see ais_bench.exception_dump); each .npy is
-written beside its .bin (or into --output).
+See ais_bench.inspect.exception_inputs for the names; each .npy is written beside its .bin (or
+into an output folder). The command is `python -m ais_bench.convert_exception_bin`.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ais_bench.cli import Parser, setup_logging
 from ais_bench.errors import UserError
-from ais_bench.exception_dump import NAME_RE, PREFIX, parse_name
+from ais_bench.inspect.exception_inputs import NAME_RE, PREFIX, parse_name
 
 log = logging.getLogger("ais_bench")
 
@@ -55,39 +52,3 @@ def files_of(path: Path) -> list[Path]:
     if not path.exists():
         raise UserError(f"--input {path}: no such file or folder")
     return [path]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    setup_logging(False)
-    parser = Parser(
-        prog="python -m ais_bench.convert_exception_bin",
-        description="Convert exception_cb_*.bin files (saved on an inference error) to .npy, "
-        "reading dtype and shape from each file name.",
-        allow_abbrev=False,
-    )
-    parser.add_argument("--input", required=True, type=Path, help="a .bin file or a folder")
-    parser.add_argument(
-        "--output", type=Path, default=None, help="folder for the .npy files (default: beside each)"
-    )
-    try:
-        ns = parser.parse_args(argv)
-        if ns.output is not None:
-            ns.output.mkdir(parents=True, exist_ok=True)
-        paths = files_of(ns.input)
-    except (UserError, OSError) as exc:
-        print(f"[ERROR] {exc}", file=sys.stderr)
-        return UserError.exit_code
-    failed = 0
-    # One bad file in a folder does not stop the others; the exit code still reports it.
-    for path in paths:
-        try:
-            convert(path, ns.output)
-        except (UserError, OSError) as exc:
-            print(f"[ERROR] {exc}", file=sys.stderr)
-            failed += 1
-    return UserError.exit_code if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ais_bench import folders, graph_copy
 from ais_bench.acl_json import DumpTarget
-from ais_bench.config import Inspection, RunConfig
+from ais_bench.config import EngineConfig, Inspection
+from ais_bench.inspect import folders, graph_copy
 
 log = logging.getLogger("ais_bench")
 
@@ -87,8 +87,8 @@ def pick_nodes(
     return picked
 
 
-def run(
-    cfg: RunConfig,
+def dump_tensors(
+    engine: EngineConfig,
     insp: Inspection,
     model_arg: str,
     run_name: str,
@@ -98,7 +98,7 @@ def run(
 ) -> DumpResult | None:
     """Dump one inference of `arrays` into insp.dump_root/run_name/; None if nothing to dump."""
     assert insp.dump_root is not None
-    model_path = Path(cfg.model)
+    model_path = Path(engine.model)
     with tempfile.TemporaryDirectory(prefix="ais_bench_dump_") as tmp:
         work = Path(tmp)
         copy = graph_copy.load(model_path, work)
@@ -113,7 +113,7 @@ def run(
             return None
         nodes = [copy.graph.node[i] for i in picked]
         wanted = _wanted_tensors(nodes, insp.dump_mode)
-        values, skipped = _compute(copy, cfg, work, wanted, input_names, arrays, proto_limit)
+        values, skipped = _compute(copy, engine, work, wanted, input_names, arrays, proto_limit)
         if values is None:
             return None
         folder = folders.new_subfolder(insp.dump_root, run_name, "dump")
@@ -144,7 +144,7 @@ def _wanted_tensors(nodes: list[onnx.NodeProto], mode: str) -> list[str]:
 
 def _compute(
     copy: graph_copy.ModelCopy,
-    cfg: RunConfig,
+    engine: EngineConfig,
     work: Path,
     wanted: list[str],
     input_names: list[str],
@@ -163,7 +163,7 @@ def _compute(
     kept = len(copy.graph.output)
     graph_copy.expose(copy, computed)
     try:
-        sess = graph_copy.open_session(copy, cfg, work, proto_limit)
+        sess = graph_copy.open_session(copy, engine, work, proto_limit)
     except Exception as exc:  # the engine refused an untyped output: keep only the typed ones
         log.debug("dump: session with all tensors exposed failed: %s", exc)
         del copy.graph.output[kept:]
@@ -172,11 +172,11 @@ def _compute(
         for n in untyped:
             skipped[n] = "type unknown to shape inference"
         try:
-            sess = graph_copy.open_session(copy, cfg, work, proto_limit)
+            sess = graph_copy.open_session(copy, engine, work, proto_limit)
         except Exception as exc2:
             log.warning("dump: cannot load the model with its tensors exposed: %s", _first(exc2))
             return None, skipped
-    names = [o.name for o in sess.get_outputs()]
+    names = sess.output_names()
     try:
         outs = sess.run(names, graph_copy.feeds(sess, input_names, arrays))
     except Exception as exc:

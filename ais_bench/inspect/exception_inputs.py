@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ais_bench import graph_copy
-from ais_bench.config import RunConfig
+from ais_bench.config import EngineConfig
+from ais_bench.inspect import graph_copy
 
 log = logging.getLogger("ais_bench")
 
@@ -133,7 +133,7 @@ def next_index(folder: Path) -> int:
 
 
 def save(
-    cfg: RunConfig,
+    engine: EngineConfig,
     error: str,
     input_names: list[str],
     arrays: list[np.ndarray],
@@ -149,13 +149,13 @@ def save(
     if found is not None:
         saved.op_type, saved.node = found
         try:
-            node, node_values = _node_inputs(cfg, found, input_names, arrays)
+            node, node_values = _node_inputs(engine, found, input_names, arrays)
         except _CannotRecompute as exc:
             reason = str(exc)
     if node is not None and node_values is not None:
         log.info(
             "exception_cb deviceId: %d opName:%s opType:%s inputCnt:%d outputCnt:%d",
-            cfg.device, node.name, node.op_type, len(node.input), len(node.output),
+            engine.device, node.name, node.op_type, len(node.input), len(node.output),
         )
         for slot, value in node_values:
             if value is not None:
@@ -169,7 +169,7 @@ def save(
     )
     log.info(
         "exception_cb deviceId: %d opName:%s inputCnt:%d (model inputs)",
-        cfg.device, saved.node or "?", len(arrays),
+        engine.device, saved.node or "?", len(arrays),
     )
     saved.model_inputs = True
     saved.note = f"model inputs of the failed batch ({reason})"
@@ -183,10 +183,10 @@ class _CannotRecompute(Exception):
 
 
 def _node_inputs(
-    cfg: RunConfig, found: tuple[str, str], input_names: list[str], arrays: list[np.ndarray]
+    engine: EngineConfig, found: tuple[str, str], input_names: list[str], arrays: list[np.ndarray]
 ) -> tuple[onnx.NodeProto, list[tuple[int, np.ndarray | None]]]:
     op_type, name = found
-    model_path = Path(cfg.model)
+    model_path = Path(engine.model)
     with tempfile.TemporaryDirectory(prefix="ais_bench_exc_") as tmp:
         work = Path(tmp)
         try:
@@ -203,7 +203,7 @@ def _node_inputs(
         if computed:
             graph_copy.prune_to(copy, computed)
             try:
-                sess = graph_copy.open_session(copy, cfg, work)
+                sess = graph_copy.open_session(copy, engine, work)
                 outs = sess.run(computed, graph_copy.feeds(sess, input_names, arrays))
             except Exception as exc:
                 text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)

@@ -12,13 +12,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
 from onnx import external_data_helper, numpy_helper, shape_inference
 
-from ais_bench.config import RunConfig
+from ais_bench import backends
+from ais_bench.backends.base import GraphRunner
+from ais_bench.config import EngineConfig
 
 log = logging.getLogger("ais_bench")
 
@@ -143,40 +144,18 @@ def _subgraph_inputs(node: onnx.NodeProto) -> set[str]:
 
 
 def open_session(
-    copy: ModelCopy, cfg: RunConfig, workdir: Path, limit: int = PROTO_LIMIT
-) -> Any:
-    """An unoptimised ONNX Runtime session on the copy; over `limit` bytes it goes via a file
-    with external data in `workdir` (protobuf cannot hold 2 GB in one message)."""
-    import onnxruntime as ort
-
-    from ais_bench.backends.onnxruntime import provider_list
-
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.intra_op_num_threads = cfg.intra_op_threads
-    so.inter_op_num_threads = cfg.inter_op_threads
-    so.log_severity_level = 2 if cfg.debug else 3
-    providers = provider_list(cfg.backend, cfg.device)
-    if copy.model.ByteSize() < limit:
-        return ort.InferenceSession(
-            copy.model.SerializeToString(), sess_options=so, providers=providers
-        )
-    path = workdir / "copy.onnx"
-    onnx.save_model(
-        copy.model,
-        str(path),
-        save_as_external_data=True,
-        all_tensors_to_one_file=True,
-        location="copy.onnx.data",
-        size_threshold=1024,
-    )
-    return ort.InferenceSession(str(path), sess_options=so, providers=providers)
+    copy: ModelCopy, engine: EngineConfig, workdir: Path, limit: int = PROTO_LIMIT
+) -> GraphRunner:
+    """An unoptimised engine session on the copy (through the backend registry)."""
+    return backends.open_graph(copy.model, engine, workdir, limit)
 
 
-def feeds(session: Any, names: list[str], arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
+def feeds(
+    session: GraphRunner, names: list[str], arrays: list[np.ndarray]
+) -> dict[str, np.ndarray]:
     """The arrays by input name, for the inputs `session` actually has."""
     by_name = dict(zip(names, arrays, strict=True))
-    return {i.name: by_name[i.name] for i in session.get_inputs() if i.name in by_name}
+    return {n: by_name[n] for n in session.input_names() if n in by_name}
 
 
 def safe_name(text: str, limit: int = SAFE_NAME_MAX) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import folders
+from ais_bench.inspect import folders
 
 log = logging.getLogger("ais_bench")
 

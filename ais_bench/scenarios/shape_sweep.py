@@ -1,168 +1,123 @@
-"""--dymShape_range: run every shape of a range in one process, then print one table.
+"""--dymShape_range: every shape of a range on one loaded model, each its own warm-up and loop.
 
-The model is loaded once. Each shape gets its own generated data, warm-up and timed loop
-through the ordinary runner; a shape the engine rejects is recorded as failed and the sweep goes
-on. Every shape is checked against the model (names, ranks, fixed dims) before anything runs, so
-a bad spec is a plain bad-input error, not a table of failures.
+Each shape gets its own generated data and runs through the plain loop; a shape the engine
+rejects is recorded as failed and the sweep goes on. Every shape is checked against the model
+(names, ranks, fixed dims) before anything runs (plan_shapes), so a bad spec is a plain
+bad-input error, not a table of failures.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import time
+from collections.abc import Callable
 
 import numpy as np
 
-from ais_bench import bench, inputs, outputs, shapes, zoo
-from ais_bench.backends import open_session
-from ais_bench.backends.base import TensorSpec
-from ais_bench.config import RunConfig
+from ais_bench import shapes
+from ais_bench.backends.base import Session
+from ais_bench.config import ScenarioConfig
 from ais_bench.errors import UserError
-from ais_bench.runner import RunResult, run_loop
-from ais_bench.summary import RangeSummary, Report, ShapeRun, Stats
+from ais_bench.inputs.batch import InputPlan
+from ais_bench.scenarios.base import OutputSink, Progress, Timings
+from ais_bench.scenarios.loop import run_loop
+from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
 
-CSV_NAME = "dymshape_range.csv"
-
 
 @dataclasses.dataclass(frozen=True)
-class Planned:
+class SweepShape:
     index: int
     text: str  # the shapes in --dymShape's grammar
     fixed: list[tuple[int, ...]]  # every input's shape, in input order
     batchsize: float
 
-    def failed(self, error: str) -> ShapeRun:
-        return ShapeRun(self.index, self.text, self.batchsize, Stats.of(np.empty(0)), error)
+
+@dataclasses.dataclass(frozen=True)
+class ShapeOutcome:
+    """One shape's timings, or why it has none."""
+
+    shape: SweepShape
+    timings: Timings | None = None
+    error: str | None = None
 
 
-def plan(cfg: RunConfig, specs: list[TensorSpec]) -> list[Planned]:
-    """Every shape of cfg.dymShape_range, resolved against the model, in sweep order."""
-    assert cfg.dymShape_range is not None
+def plan_shapes(
+    shape_range: shapes.ShapeRange, batchsize: int | None, specs: list[TensorSpec]
+) -> list[SweepShape]:
+    """Every shape of the range, resolved against the model, in sweep order."""
     out = []
-    for i, given in enumerate(cfg.dymShape_range.shapes()):
+    for i, given in enumerate(shape_range.shapes()):
         fixed = shapes.resolve(specs, dims=given, dims_option="--dymShape_range")
-        bs = cfg.batchsize if cfg.batchsize is not None else shapes.first_dim(given)
-        out.append(Planned(i, shapes.format_shapes(given), fixed, bs))
+        bs = batchsize if batchsize is not None else shapes.first_dim(given)
+        out.append(SweepShape(i, shapes.format_shapes(given), fixed, bs))
     return out
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[0] if lines else text
 
 
-def run(cfg: RunConfig) -> Report:
-    """Sweep cfg.dymShape_range; the report's lines are the dyshape_range block."""
-    model = zoo.resolve(cfg.model)
-    if model != cfg.model:
-        log.info("built-in model %s: %s", cfg.model, model)
-        cfg = cfg.replace(model=model)
-    start = time.time()
-    session = open_session(cfg)
-    runs: list[ShapeRun] = []
-    results: list[RunResult] = []
-    filesinfo: dict[str, dict[str, list[str]]] = {}
+def run_sweep(
+    session: Session,
+    todo: list[SweepShape],
+    batches: Callable[[SweepShape], InputPlan],
+    sink: Callable[[SweepShape], OutputSink | None],
+    cfg: ScenarioConfig,
+    on_shape: Callable[[ShapeOutcome], None],
+) -> tuple[list[ShapeOutcome], bool]:
+    """Run each shape: `batches(shape)` makes its data, `sink(shape)` takes its outputs, and
+    `on_shape` hears each outcome as it comes. Returns the outcomes and whether Ctrl-C cut the
+    sweep short (the cut-short shape is left out)."""
+    outcomes: list[ShapeOutcome] = []
     interrupted = False
-    out = None
     try:
-        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
-        for line in bench.describe_model(session):
-            log.debug("%s", line)
-        todo = plan(cfg, session.inputs)
-        if cfg.output is not None:
-            out = outputs.prepare(cfg.output, cfg.output_dirname)
-        log.info("dymShape_range: %d shape(s) to run", len(todo))
-        width = len(str(len(todo) - 1))
-        # Each shape's own summary block; host facts are gathered once, not per shape.
-        base = bench.make_report(cfg, session, _pool([], 0, False), 1, start, start)
-        progress = cfg.progress if cfg.progress is not None else False
-        try:
-            for p in todo:
-                log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
-                try:
-                    data = inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
-                except UserError as exc:
-                    log.warning("dymShape_range %s failed: %s", p.text, exc)
-                    runs.append(p.failed(str(exc)))
-                    continue
-                writer = None
-                if out is not None:
-                    sub = out.folder / f"dymshape_{p.index:0{width}d}"
-                    sub.mkdir(exist_ok=True)
-                    writer = bench.OutputWriter(dataclasses.replace(out, folder=sub), cfg.outfmt)
-                result = run_loop(session, data, cfg.loop, cfg.warmup_count, writer, progress)
-                del data
-                if result.interrupted:  # the cut-short shape stays out of the table
-                    interrupted = True
-                    break
-                if writer is not None:
-                    for info in writer.filesinfo.values():
-                        filesinfo[str(len(filesinfo))] = info
-                if result.error is not None or result.compute_ms.size == 0:
-                    if writer is not None:
-                        with contextlib.suppress(OSError):
-                            writer.out.folder.rmdir()  # nothing was written for a failed shape
-                    error = result.error or "no timed iteration completed"
-                    log.warning("dymShape_range %s failed: %s", p.text, _first_line(error))
-                    runs.append(p.failed(error))
-                    continue
-                results.append(result)
-                one = dataclasses.replace(
-                    base,
-                    batchsize=p.batchsize,
-                    compute=Stats.of(result.compute_ms),
-                    h2d=Stats.of(result.h2d_ms),
-                    d2h=Stats.of(result.d2h_ms),
-                )
-                for line in one.lines(cfg.display_all_summary):
-                    log.info("%s", line)
-                runs.append(ShapeRun(p.index, p.text, p.batchsize, one.compute))
-        except KeyboardInterrupt:  # between shapes (run_loop handles it inside a shape)
-            interrupted = True
-        if interrupted:
-            log.warning("interrupted: summarising the %d shape(s) completed", len(runs))
-    finally:
-        session.close()
-    end = time.time()
-    table = RangeSummary(runs, len(todo))
-    ok = table.ok_runs
-    pooled = _pool(results, len(todo), interrupted)
-    batchsize = float(np.mean([r.batchsize for r in ok])) if ok else 1.0
-    report = bench.make_report(cfg, session, pooled, batchsize, start, end)
-    report.dymshape_range = table
-    report.filesinfo = filesinfo
-    if not ok and not interrupted and runs:
-        report.error = (
-            f"every one of the {len(runs)} shape(s) failed; the first ({runs[0].dymshape}): "
-            f"{_first_line(runs[0].error or '')}"
-        )
-    if out is not None:
-        table.write_csv(out.folder / CSV_NAME)
-        report.output_dir = str(out.folder)
-        report.summary_path = str(out.summary_path)
-        report.save(out.summary_path)
-        log.info("dymShape_range table saved in %s", table.csv_path)
-    return report
+        for p in todo:
+            log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
+            try:
+                data = batches(p)
+            except UserError as exc:
+                log.warning("dymShape_range %s failed: %s", p.text, exc)
+                outcomes.append(ShapeOutcome(p, error=str(exc)))
+                on_shape(outcomes[-1])
+                continue
+            timings = run_loop(session, data, sink(p), cfg)
+            del data
+            if timings.interrupted:
+                interrupted = True
+                break
+            if timings.error is not None or timings.compute_ms.size == 0:
+                error = timings.error or "no timed iteration completed"
+                log.warning("dymShape_range %s failed: %s", p.text, first_line(error))
+                outcomes.append(ShapeOutcome(p, timings, error))
+            else:
+                outcomes.append(ShapeOutcome(p, timings))
+            on_shape(outcomes[-1])
+    except KeyboardInterrupt:  # between shapes (the loop handles it inside a shape)
+        interrupted = True
+    if interrupted:
+        log.warning("interrupted: summarising the %d shape(s) completed", len(outcomes))
+    return outcomes, interrupted
 
 
-def _pool(results: list[RunResult], planned: int, interrupted: bool) -> RunResult:
+def pooled(outcomes: list[ShapeOutcome], planned: int, interrupted: bool) -> Timings:
     """The OK shapes' timings together, for the report's top-level figures."""
+    results = [o.timings for o in outcomes if o.error is None and o.timings is not None]
 
     def cat(name: str) -> np.ndarray:
         arrays = [getattr(r, name) for r in results]
         return np.concatenate(arrays) if arrays else np.empty(0)
 
-    return RunResult(
+    done = Progress(sum(r.batches_done for r in results), sum(r.samples_done for r in results))
+    return Timings(
         h2d_ms=cat("h2d_ms"),
         compute_ms=cat("compute_ms"),
         d2h_ms=cat("d2h_ms"),
-        batches_done=sum(r.batches_done for r in results),
+        batches_done=done.batches,
         batches_planned=planned,
         wall_s=sum(r.wall_s for r in results),
         interrupted=interrupted,
-        samples_done=sum(r.samples_done for r in results),
+        samples_done=done.samples,
     )
