@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 
@@ -10,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ais_bench import launcher
+from ais_bench import host, launcher
 from ais_bench.errors import UserError
-from ais_bench.launcher import MultiReport, WorkerOutcome, core_sets, divide_inputs, split_files
-from ais_bench.summary import Report, Stats
+from ais_bench.launcher import core_sets, divide_inputs, split_files
+from ais_bench.report import MultiReport, Report, Stats, WorkerOutcome
 
 
 @given(st.integers(0, 200), st.integers(1, 16), st.integers(1, 8))
@@ -75,14 +76,14 @@ def test_core_sets_are_disjoint_when_there_are_enough_cores(ncores, workers):
 
 
 def test_more_cpu_workers_than_cores_warns(caplog):
-    n = len(launcher.usable_cores())
+    n = len(host.usable_cores())
     with caplog.at_level(logging.WARNING, logger="ais_bench"):
         launcher.check_devices("cpu", list(range(n + 1)))
     assert f"{n + 1} CPU workers on {n} core(s)" in caplog.text
 
 
 def test_gpu_ids_beyond_the_visible_gpus_are_refused(monkeypatch):
-    n = launcher.gpu_count()
+    n = host.gpu_count()
     if n is None:
         assert not os.path.isdir("/proc/driver/nvidia/gpus")
         launcher.check_devices("cuda", [7])  # cannot be told here: left to the engine
@@ -90,7 +91,7 @@ def test_gpu_ids_beyond_the_visible_gpus_are_refused(monkeypatch):
     with pytest.raises(UserError, match=f"has {n} GPU"):
         launcher.check_devices("cuda", [n])
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert launcher.gpu_count() == 0
+    assert host.gpu_count() == 0
 
 
 def _report(device: int, mean_ms: float) -> Report:
@@ -126,7 +127,8 @@ def test_closing_lines_and_total_follow_the_guide():
 
 def test_concurrent_devices_sum_their_load_throughput():
     r = _report(0, 4.0)
-    r.streams, r.span_s = 2, 0.02  # 10 requests of batch 2 in 20 ms: 1000 samples/s
+    # 10 requests of batch 2 in 20 ms: 1000 samples/s
+    r = dataclasses.replace(r, streams=2, span_s=0.02)
     assert r.throughput == 500.0  # the guide's formula counts one stream
     assert r.device_throughput == pytest.approx(1000.0)
 

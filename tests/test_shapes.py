@@ -267,32 +267,6 @@ def test_feed_shape_checks():
     assert "expects 4 dim(s)" in one_line_error(shapes.check_feed_shapes, [IMAGE], [(1, 3, 4)])
 
 
-# -- auto modes' pure part ------------------------------------------------------------------------
-
-
-def test_batch_shapes_from_arrays_and_headers():
-    arrays = [np.zeros((2, 3, 5, 7), np.float32), np.zeros((2, 4), np.int64), np.float32(1)]
-    assert shapes.batch_shapes([IMAGE, TOKENS, SCALE], arrays) == [(2, 3, 5, 7), (2, 4), ()]
-    msg = one_line_error(
-        shapes.batch_shapes, [IMAGE], [np.zeros((1, 1, 5, 7))], ["a.npy"], "--auto_set_dymdims_mode"
-    )
-    assert msg.startswith("--auto_set_dymdims_mode (a.npy):") and "dim 1 fixed at 3" in msg
-    assert "empty dim" in one_line_error(shapes.batch_shapes, [TOKENS], [np.zeros((1, 0))])
-
-
-def test_mean_batchsize_over_runs():
-    runs = [[(1, 3, 224, 224)], [(4, 3, 300, 300)], [(1, 3, 8, 8)]]
-    assert shapes.mean_batchsize(runs) == 2.0
-    assert shapes.mean_batchsize([[()], [(3,)]]) == 2.0
-    assert shapes.mean_batchsize([]) == 1.0
-
-
-def test_require_npy():
-    shapes.require_npy(["a.npy", "B.NPY"], "--auto_set_dymshape_mode")
-    msg = one_line_error(shapes.require_npy, ["a.npy", "b.bin"], "--auto_set_dymshape_mode")
-    assert "b.bin" in msg and "no shape" in msg
-
-
 # -- property tests ---------------------------------------------------------------------------
 
 NAME = st.text(alphabet="abcXYZ_019./:", min_size=1, max_size=8)

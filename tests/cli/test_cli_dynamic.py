@@ -19,8 +19,8 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from ais_bench import inputs
 from ais_bench.backends.onnxruntime import spec_from_arg
+from ais_bench.inputs import plan as inputs
 
 SEED = "3"
 

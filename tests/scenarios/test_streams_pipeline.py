@@ -11,13 +11,18 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from ais_bench import concurrency
-from ais_bench.backends import open_session
-from ais_bench.concurrency import Work, run_pipeline, run_streams
-from ais_bench.config import RunConfig
-from ais_bench.inputs import Batch, InputPlan
-from ais_bench.runner import run_loop
+from ais_bench import app, backends, host
+from ais_bench.config import RunConfig, ScenarioConfig
+from ais_bench.inputs.batch import Batch, InputPlan
+from ais_bench.scenarios.loop import run_loop
+from ais_bench.scenarios.pipeline import run_pipeline
+from ais_bench.scenarios.requests import Work
+from ais_bench.scenarios.streams import run_streams
 
+
+def sc(loop: int, warmup: int, threads: int = 1, duration: float | None = None) -> ScenarioConfig:
+    """The scenario part of a config: loop, warm-up, compute threads, duration."""
+    return ScenarioConfig(loop=loop, warmup_count=warmup, threads=threads, duration=duration)
 
 def batches(n: int, seed: int = 0) -> list[Batch]:
     rng = np.random.default_rng(seed)
@@ -52,7 +57,8 @@ def tiny(zoo_path):
 
 @pytest.fixture
 def sessions(tiny):
-    opened = [open_session(RunConfig(model=str(tiny), intra_op_threads=1)) for _ in range(3)]
+    engine = RunConfig(model=str(tiny), intra_op_threads=1).engine
+    opened = [backends.open(engine) for _ in range(3)]
     yield opened
     for s in opened:
         s.close()
@@ -84,7 +90,7 @@ def test_work_hands_out_loop_requests_per_batch_and_finishes_each_once():
         finished += work.finish(req[0], [np.array(req[0])])
     assert taken == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
     assert [b.stems[0] for b, _ in finished] == ["0", "1", "2", "3"]
-    assert (work.batches_done, work.samples) == (4, 4)
+    assert (work.done.batches, work.done.samples) == (4, 4)
 
 
 def test_work_from_many_threads_runs_every_request_once():
@@ -132,7 +138,7 @@ def test_work_with_a_duration_gives_each_batch_its_share():
 def test_streams_run_every_request_and_save_each_batch_once(sessions, tiny, streams):
     bs = batches(5)
     sink = Collect()
-    r = run_streams(sessions[:streams], InputPlan(5, list(bs)), 3, 1, sink)
+    r = run_streams(sessions[:streams], InputPlan(5, list(bs)), sink, sc(3, 1))
     assert r.error is None and not r.interrupted
     assert r.compute_ms.size == r.h2d_ms.size == r.d2h_ms.size == 15
     assert r.latency_ms is not None and r.latency_ms.size == 15
@@ -150,7 +156,7 @@ def test_pipeline_runs_every_request_and_saves_each_batch_once(
     slots = [*sessions[:compute_threads], sessions[0].twin(), sessions[0].twin()]
     bs = batches(6, seed=1)
     sink = Collect()
-    r = run_pipeline(slots, compute_threads, InputPlan(6, list(bs)), 2, 1, sink)
+    r = run_pipeline(slots, InputPlan(6, list(bs)), sink, sc(2, 1, compute_threads))
     assert r.error is None
     assert r.compute_ms.size == 12 and r.batches_done == 6 and sink.calls == 6
     for b in bs:
@@ -159,40 +165,40 @@ def test_pipeline_runs_every_request_and_saves_each_batch_once(
 
 
 def test_engine_errors_stop_streams_and_pipeline(range_model):
-    s = open_session(RunConfig(model=str(range_model)))
+    s = backends.open(RunConfig(model=str(range_model)).engine)
     zero = [np.zeros((), np.float32)] * 3
     plan = lambda: InputPlan(2, [Batch(list(zero)), Batch(list(zero))])  # noqa: E731
-    r = run_streams([s, s.twin()], plan(), 2, 0)
+    r = run_streams([s, s.twin()], plan(), None, sc(2, 0))
     assert r.error is not None and "delta" in r.error
     assert r.batches_done == 0
-    r = run_pipeline([s, s.twin(), s.twin()], 1, plan(), 2, 0)
+    r = run_pipeline([s, s.twin(), s.twin()], plan(), None, sc(2, 0))
     assert r.error is not None and "delta" in r.error
-    r = run_streams([s], plan(), 2, 1)  # failing in the warm-up
+    r = run_streams([s], plan(), None, sc(2, 1))  # failing in the warm-up
     assert r.error is not None and r.compute_ms.size == 0
     s.close()
 
 
 def test_timed_runs_last_the_duration_in_every_mode(sessions):
     bs = batches(2)
-    r = run_loop(sessions[0], InputPlan(2, list(bs)), 1, 0, duration_s=0.2)
+    r = run_loop(sessions[0], InputPlan(2, list(bs)), None, sc(1, 0, duration=0.2))
     assert r.batches_done == 2 and r.compute_ms.size > 2
     assert r.timed_span_s >= 0.2
-    r = run_streams(sessions[:2], InputPlan(2, list(bs)), 1, 0, duration_s=0.2)
+    r = run_streams(sessions[:2], InputPlan(2, list(bs)), None, sc(1, 0, duration=0.2))
     assert r.batches_done == 2 and r.compute_ms.size > 2 and r.timed_span_s >= 0.2
     slots = [sessions[0], sessions[0].twin(), sessions[0].twin()]
-    r = run_pipeline(slots, 1, InputPlan(2, list(bs)), 1, 0, duration_s=0.2)
+    r = run_pipeline(slots, InputPlan(2, list(bs)), None, sc(1, 0, duration=0.2))
     assert r.batches_done == 2 and r.compute_ms.size > 2 and r.timed_span_s >= 0.2
 
 
 def test_loop_is_the_minimum_in_a_timed_run(sessions):
-    r = run_loop(sessions[0], InputPlan(1, batches(1)), 50, 0, duration_s=1e-6)
+    r = run_loop(sessions[0], InputPlan(1, batches(1)), None, sc(50, 0, duration=1e-6))
     assert r.compute_ms.size == 50
 
 
 def test_concurrent_cpu_sessions_share_the_cores(tiny):
-    cores = len(concurrency.usable_cores())
+    cores = len(host.usable_cores())
     cfg = RunConfig(model=str(tiny), threads=4)
-    assert concurrency.fit_threads(cfg).intra_op_threads == max(1, cores // 4)
-    assert concurrency.fit_threads(cfg.replace(intra_op_threads=3)).intra_op_threads == 3
-    assert concurrency.fit_threads(RunConfig(model=str(tiny))).intra_op_threads == 0
-    assert concurrency.fit_threads(cfg.replace(threads=1, pipeline=True)).intra_op_threads == cores
+    assert app.fit_threads(cfg).intra_op_threads == max(1, cores // 4)
+    assert app.fit_threads(cfg.replace(intra_op_threads=3)).intra_op_threads == 3
+    assert app.fit_threads(RunConfig(model=str(tiny))).intra_op_threads == 0
+    assert app.fit_threads(cfg.replace(threads=1, pipeline=True)).intra_op_threads == cores

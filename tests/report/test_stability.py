@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from ais_bench import summary
-from ais_bench.summary import Report, Stats
+from ais_bench.report import Report, Stats, stats, text
 
 
 def report(times: np.ndarray, span_s: float = 0.0) -> Report:
@@ -25,7 +24,7 @@ def test_cv_and_interval_match_their_definitions():
     s = Stats.of(a)
     assert s.stdev == pytest.approx(a.std(ddof=1))
     assert s.cv == pytest.approx(a.std(ddof=1) / a.mean())
-    half = summary.t95(199) * a.std(ddof=1) / math.sqrt(200)
+    half = stats.t95(199) * a.std(ddof=1) / math.sqrt(200)
     assert s.ci95 == pytest.approx((a.mean() - half, a.mean() + half))
     assert s.ci95[0] < 10.0 < s.ci95[1]
 
@@ -33,7 +32,7 @@ def test_cv_and_interval_match_their_definitions():
 @pytest.mark.parametrize(("df", "t"), [(1, 12.706), (10, 2.228), (30, 2.042), (60, 2.000),
                                        (120, 1.980), (10**6, 1.960)])
 def test_t_quantiles(df, t):
-    assert summary.t95(df) == pytest.approx(t, abs=2e-3)
+    assert stats.t95(df) == pytest.approx(t, abs=2e-3)
 
 
 def test_percentiles_are_numpy_percentiles():
@@ -55,7 +54,7 @@ def test_stable_long_run_has_no_warning():
     a = np.random.default_rng(1).normal(5.0, 0.05, size=500)  # CV 1%
     r = report(a)
     assert r.stability_warning() is None
-    assert r.compute.iterations_needed() == summary.MIN_ITERATIONS
+    assert r.compute.iterations_needed() == stats.MIN_ITERATIONS
 
 
 def test_short_run_warns_with_the_iterations_and_seconds_needed():
@@ -69,7 +68,7 @@ def test_moderate_noise_asks_for_enough_iterations_for_a_tight_interval():
     a = np.random.default_rng(2).normal(10.0, 0.8, size=40)  # CV ~8%: not noisy, but loose
     r = report(a)
     need = r.compute.iterations_needed()
-    assert need == math.ceil((1.959964 * r.compute.cv / summary.TARGET_REL_CI) ** 2)
+    assert need == math.ceil((1.959964 * r.compute.cv / stats.TARGET_REL_CI) ** 2)
     w = r.stability_warning()
     assert w is not None and f"{need} needed for the mean to be within +-2%" in w
 
@@ -82,7 +81,7 @@ def test_noisy_run_warns_to_pin_not_to_run_longer():
 
 def test_lines_after_the_block():
     r = report(np.arange(1.0, 41.0))
-    assert r.lines()[0] == summary.TITLE and r.lines()[-1] == summary.RULE
+    assert r.lines()[0] == text.TITLE and r.lines()[-1] == text.RULE
     extra = r.extra_lines()
     assert extra[0].startswith("CPU_compute_time percentiles (ms): 50% = 20.5, 99.9% = ")
     assert extra[1].startswith("CPU_compute_time stability: stdev = ")

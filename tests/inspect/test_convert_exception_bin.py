@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ais_bench import convert_exception_bin
-from ais_bench.exception_dump import ACL_DTYPES, file_name, parse_name
+from ais_bench.inspect.exception_inputs import ACL_DTYPES, file_name, parse_name
 
 ALL_DTYPES = sorted(ACL_DTYPES, key=lambda d: ACL_DTYPES[d])
 

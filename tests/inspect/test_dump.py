@@ -12,9 +12,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from ais_bench import dump, inputs
 from ais_bench.backends.base import TensorSpec
 from ais_bench.config import RunConfig
+from ais_bench.inputs import plan as inputs
+from ais_bench.inspect import dump
 
 W = np.linspace(-1.0, 1.0, 12, dtype=np.float32).reshape(3, 4)
 C = np.array([0.5, -0.25, 1.0], dtype=np.float32)
@@ -210,7 +211,9 @@ def test_copy_over_the_protobuf_limit_goes_through_external_data(tmp_path: Path)
     onnx.save(small_graph(), tmp_path / "small.onnx")
     cfg = RunConfig(model=str(tmp_path / "small.onnx"), dump=True, output=tmp_path / "res")
     x, y = pure_random_inputs(small_graph())
-    result = dump.run(cfg, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y], proto_limit=1)
+    result = dump.dump_tensors(
+        cfg.engine, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y], proto_limit=1
+    )
     assert result is not None and result.files == 9
     got = np.load(result.folder / "0004.Softmax.head_Softmax.output.0.npy")
     np.testing.assert_allclose(got, expected(x, y)["probs"], rtol=1e-5)
@@ -221,8 +224,8 @@ def test_dump_never_reuses_a_folder(tmp_path: Path) -> None:
     onnx.save(small_graph(), tmp_path / "small.onnx")
     cfg = RunConfig(model=str(tmp_path / "small.onnx"), dump=True, output=tmp_path / "res")
     x, y = pure_random_inputs(small_graph())
-    first = dump.run(cfg, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y])
-    second = dump.run(cfg, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y])
+    first = dump.dump_tensors(cfg.engine, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y])
+    second = dump.dump_tensors(cfg.engine, cfg.inspection(), cfg.model, "run", ["x", "y"], [x, y])
     assert first is not None and second is not None
     assert first.folder.name == "run" and second.folder.name == "run-1"
 

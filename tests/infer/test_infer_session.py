@@ -8,7 +8,7 @@ import pytest
 
 import ais_bench
 from ais_bench.infer.interface import InferSession
-from ais_bench.summary import Report
+from ais_bench.report import Report
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from ais_bench.summary import Report, Stats
+from ais_bench.report import Report, Stats
 
 
 def make_report(**kw) -> Report:
