@@ -104,7 +104,7 @@ def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
     return path
 
 
-# -- splitting a batch's outputs back per input file (issue 3) --------------------------------
+# -- splitting a batch's outputs back per input file ----------------------------------------
 
 
 def batch_axis(shape: tuple[int | str, ...], rows: int, axis: int, name: str) -> int | None:

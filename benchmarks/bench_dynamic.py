@@ -25,12 +25,12 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-from ais_bench import shapes, sweep, zoo
-from ais_bench.backends import open_session
+from ais_bench import backends, shapes, zoo
 from ais_bench.backends.onnxruntime import spec_from_arg
 from ais_bench.config import RunConfig
-from ais_bench.inputs import pure_plan
-from ais_bench.runner import run_loop
+from ais_bench.inputs.plan import pure_plan
+from ais_bench.run import run_device
+from ais_bench.scenarios.loop import run_loop
 
 CASES = [  # model, --dymShape
     ("multi_io_dynamic", "image:1,3,8,8;tokens:1,16"),
@@ -57,9 +57,9 @@ def bare(sess: ort.InferenceSession, feeds: dict[str, np.ndarray], n: int, warm:
 
 def tool(path: str, spec: str, n: int, sizes: str | None) -> float:
     cfg = RunConfig(model=path, loop=n, warmup_count=10, dymShape=spec, outputSize=sizes)
-    session = open_session(cfg)
+    session = backends.open(cfg.engine)
     fixed = shapes.resolve(session.inputs, dims=cfg.dymShape)
-    result = run_loop(session, pure_plan(session.inputs, "random", 0, fixed), n, 10)
+    result = run_loop(session, pure_plan(session.inputs, "random", 0, fixed), None, cfg.scenario)
     session.close()
     return result.timed_span_s
 
@@ -101,7 +101,7 @@ def part2(k: int, loop: int) -> None:
 
     logging.getLogger("ais_bench").setLevel(logging.WARNING)
     t0 = time.perf_counter()
-    report = sweep.run(RunConfig(model=path, loop=loop, dymShape_range=rng))
+    report = run_device(RunConfig(model=path, loop=loop, dymShape_range=rng))
     t_sweep = time.perf_counter() - t0
     assert len(report.dymshape_range.ok_runs) == k
 

@@ -17,11 +17,10 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-from ais_bench import zoo
-from ais_bench.backends import open_session
+from ais_bench import backends, zoo
 from ais_bench.config import RunConfig
-from ais_bench.inputs import pure_plan
-from ais_bench.runner import run_loop
+from ais_bench.inputs.plan import pure_plan
+from ais_bench.scenarios.loop import run_loop
 
 
 def bare_loop(path: str, feeds: dict[str, np.ndarray], n: int) -> tuple[float, float]:
@@ -43,9 +42,9 @@ def bare_loop(path: str, feeds: dict[str, np.ndarray], n: int) -> tuple[float, f
 def tool_loop(path: str, n: int) -> tuple[float, float]:
     """(median compute ms, wall per iteration us) of ais_bench's timed loop."""
     cfg = RunConfig(model=path, loop=n, warmup_count=10)
-    session = open_session(cfg)
+    session = backends.open(cfg.engine)
     plan = pure_plan(session.inputs, "zero")
-    result = run_loop(session, plan, cfg.loop, cfg.warmup_count)
+    result = run_loop(session, plan, None, cfg.scenario)
     session.close()
     return float(np.median(result.compute_ms)), result.timed_span_s / n * 1e6
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from ais_bench.report import Report, Stats
+from ais_bench.report import RangeSummary, Report, ShapeRun, Stats
 
 
 def make_report(**kw) -> Report:
@@ -65,3 +66,45 @@ def test_json_round_trip(tmp_path):
     assert data["CPU_compute_time_list"] == [1.0, 2.0, 3.0, 4.0]
     assert data["e2e"]["samples_per_s"] == pytest.approx(8.0)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_report_is_frozen():
+    r = make_report()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.samples = 5  # type: ignore[misc]
+
+
+def test_summary_json_loads_back_into_an_equal_report(tmp_path):
+    times = np.array([1.0, 2.0, 3.0, 4.5])
+    path = tmp_path / "run_summary.json"
+    table = RangeSummary(
+        (
+            ShapeRun(0, "x:1,4", 1, Stats.of(times)),
+            ShapeRun(1, "x:2,4", 2, Stats.of(np.empty(0)), "engine said no"),
+        ),
+        planned=3,
+        csv_path=str(tmp_path / "run" / "dymshape_range.csv"),
+    )
+    r = make_report(
+        compute=Stats.of(times, (50, 99, 99.9)),
+        latency=Stats.of(times * 2, (50,)),
+        args=["ais_bench", "--model", "my model.onnx", "--loop", "4"],
+        filesinfo={"0": {"infiles": ["a.bin"], "outfiles": ["a_0.bin"]}},
+        inspection={"profiler": {"folder": "p", "ops": [1, 2]}},
+        dymshape_range=table,
+        streams=2, pipeline=True, duration_s=1.5, span_s=0.25, cpu_s=0.5, cpu_cores=[0, 1],
+        intra_op_threads=2, input_files=4, batches_planned=2, input_error="file gone",
+        error="boom", interrupted=True, padded_samples=1, profiled=True,
+        summary_path=str(path), output_dir=str(tmp_path / "run"),
+    )
+    r.save(path)
+    assert Report.load(path) == r
+    assert Report.from_json(json.loads(path.read_text()), path) == r
+
+
+def test_a_saved_run_loads_back(tmp_path):
+    import ais_bench
+
+    r = ais_bench.benchmark("zoo:tiny", loop=5, output=tmp_path, percentiles=(50, 90))
+    assert r.summary_path is not None
+    assert Report.load(r.summary_path) == r
