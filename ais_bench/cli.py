@@ -2,6 +2,9 @@
 
 Parsing only: argv becomes a RunConfig (which checks every rule between options) for app.run,
 and the outcome becomes printed lines and an exit code.
+
+Long because it declares every option of the guide with its help text, one add_argument each;
+the rules between options are in config.py.
 """
 
 from __future__ import annotations

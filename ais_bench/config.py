@@ -4,6 +4,9 @@ The command line and the Python API both build a RunConfig (one field per option
 names them); all the rules between options live here. Below `run.py` code takes only the part it
 needs: `engine` (what to load, where), `data` (which inputs, at which shapes), `scenario` (how
 requests are issued and timed), `saving` (where results go) and `inspection()` (profiler, dump).
+
+Long on purpose: every rule between options lives here, once, so the command line and the
+Python API refuse the same things with the same one-line messages.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ais_bench import acl_json, shapes
+from ais_bench import acl_json, backends, shapes
 from ais_bench.acl_json import AclConfig, DumpTarget
+from ais_bench.backends.base import EngineConfig
 from ais_bench.errors import UserError
+
+__all__ = [
+    "DataConfig", "EngineConfig", "Inspection", "OutputConfig", "RunConfig", "ScenarioConfig",
+]
 
 OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
-# The --backend names; their traits and how to open them live in the registry (backends/).
-BACKENDS = ("cpu", "cuda", "tensorrt", "openvino")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 # Concurrent requests per process (--threads). Each holds its own session or IO binding and
 # buffers; past a few per core the figure measures the OS scheduler, not the model, and 64 is
@@ -133,10 +139,7 @@ class RunConfig:
             self.batchsize is None or self.batchsize >= 1,
             f"--batchsize must be a positive integer, got {self.batchsize}",
         )
-        _require(
-            self.backend in BACKENDS,
-            f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}",
-        )
+        backends.traits(self.backend)  # a name the registry does not hold: the one-line error
         _require(
             self.intra_op_threads >= 0, "--intra_op_threads must be 0 (engine default) or more"
         )
@@ -354,20 +357,6 @@ class RunConfig:
         if self.output is None:
             raise UserError(missing_output)
         return Path(self.output) / name
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """What to load and where: the only part a backend sees."""
-
-    model: str
-    backend: str = "cpu"
-    device: int = 0
-    intra_op_threads: int = 0
-    inter_op_threads: int = 0
-    graph_opt_level: str = "all"
-    debug: bool = False  # the engine logs its own warnings too
-    output_sizes: tuple[int, ...] | None = None  # --outputSize byte budgets, one per output
 
 
 @dataclass(frozen=True)

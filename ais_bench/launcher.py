@@ -19,6 +19,9 @@ GPU backends (cuda, tensorrt): the ids are CUDA device ids, checked against the 
 
 With --input, the files are split between the workers in contiguous parts, each file
 exactly once (split_files / divide_inputs); --divide_input 0 gives every worker every file.
+
+Long because spawning, pinning, the start barrier, Ctrl-C forwarding and the split of input
+files between workers belong together: each is part of running one callable on N devices.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 The config reaching here is resolved (a model file, one device, threads fitted); launcher.py
 calls run_device in each worker process, app.py calls it in-process.
+
+Long because it holds the two one-device pipes (the timed run and the --dymShape_range sweep)
+and the one place a Report is built from Timings; each step it calls lives in its own module.
 """
 
 from __future__ import annotations

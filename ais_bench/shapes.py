@@ -12,6 +12,9 @@ any size there. The guide's options fix them per run:
 
 Parsers return plain values (dicts of name -> tuple of ints) and raise a one-line UserError that
 quotes the bad part and shows the grammar. Nothing here touches the engine.
+
+Long because the four grammars share one error style and the resolution rules need them all;
+splitting them would split the messages from the grammar they quote.
 """
 
 from __future__ import annotations

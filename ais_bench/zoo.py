@@ -2,6 +2,8 @@
 
 A model is named on the command line as ``zoo:<name>`` (see :func:`resolve`); :func:`path` builds
 it once into the cache directory and later calls reuse the file.
+
+Long because each built-in model is written out op by op; nothing else lives here.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 One row per backend in BACKENDS; the command line's --backend choices and help come from it, and
 everything else asks it (`traits(name)`) rather than keeping its own list. A row names the engine
 module under backends/ that opens it; adding an engine is adding its module and its rows.
+
+An engine module offers three functions, each given its Backend row first:
+`open(backend, engine, profile_prefix) -> Session`, `check(backend, engine)` (fail early on a
+missing runtime) and `open_graph(backend, model, engine, workdir, limit) -> GraphRunner` (an
+unoptimised run of an edited graph, for inspect/). Model files are read by onnx_model.py.
 """
 
 from __future__ import annotations
@@ -11,8 +16,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from ais_bench.backends.base import Backend, GraphRunner, Session
-from ais_bench.config import EngineConfig
+from ais_bench.backends.base import Backend, EngineConfig, GraphRunner, Session
 from ais_bench.errors import UserError
 from ais_bench.tensors import TensorSpec
 

@@ -1,4 +1,5 @@
-"""What every engine offers: the Session protocol, and the traits a backend declares."""
+"""What every engine offers: the Session protocol, what it is opened with (EngineConfig), and
+the traits a backend declares."""
 
 from __future__ import annotations
 
@@ -9,10 +10,23 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ais_bench.config import EngineConfig
 from ais_bench.tensors import Dim, TensorSpec
 
-__all__ = ["Backend", "Dim", "Session", "TensorSpec"]
+__all__ = ["Backend", "Dim", "EngineConfig", "GraphRunner", "Session", "TensorSpec"]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What to load and where: the only part a backend sees."""
+
+    model: str
+    backend: str = "cpu"
+    device: int = 0
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    graph_opt_level: str = "all"
+    debug: bool = False  # the engine logs its own warnings too
+    output_sizes: tuple[int, ...] | None = None  # --outputSize byte budgets, one per output
 
 
 class Session(Protocol):

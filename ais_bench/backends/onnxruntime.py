@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.base import Backend, Dim, TensorSpec
+from ais_bench.backends.base import Backend, Dim, EngineConfig, TensorSpec
 from ais_bench.backends.onnx_model import check_path
-from ais_bench.config import EngineConfig
 from ais_bench.errors import UserError
 
 log = logging.getLogger("ais_bench")

@@ -1,4 +1,8 @@
-"""InferSession: the guide's Python API over a backend Session."""
+"""InferSession: the guide's Python API over a backend Session.
+
+Long because it is one class with the guide's whole API (infer, infer_pipeline,
+infer_iteration, the feed checks); it only calls the backend Session and the scenarios.
+"""
 
 from __future__ import annotations
 

@@ -184,13 +184,5 @@ def run_pipeline(
         stopped, cpu_s = start_and_join(threads, state)
         interrupted = interrupted or stopped
     stamps = np.array([r.t for r in done], dtype=np.int64).reshape(len(done), 6).T
-    return finish(
-        stamps,
-        PIPELINE_STAGES,
-        work,
-        plan.count,
-        time.perf_counter() - start,
-        cpu_s,
-        interrupted,
-        state,
-    )
+    wall = time.perf_counter() - start
+    return finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)

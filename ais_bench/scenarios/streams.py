@@ -81,13 +81,5 @@ def run_streams(
         interrupted = interrupted or stopped
     columns = [r.array() for r in recs]
     stamps = np.concatenate(columns, axis=1)
-    return finish(
-        stamps,
-        LOOP_STAGES,
-        work,
-        plan.count,
-        time.perf_counter() - start,
-        cpu_s,
-        interrupted,
-        state,
-    )
+    wall = time.perf_counter() - start
+    return finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)

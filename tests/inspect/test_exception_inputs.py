@@ -15,7 +15,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from ais_bench.config import RunConfig
-from ais_bench.inspect import exception_inputs as exception_dump
+from ais_bench.inspect import exception_inputs
 
 TABLE = np.arange(40, dtype=np.float32).reshape(10, 4)
 OFFSET = 10  # every id >= 0 lands past the 10-row table
@@ -170,7 +170,7 @@ def test_unknown_node_saves_the_model_inputs(tmp_path: Path, caplog, monkeypatch
     error = ("Non-zero status code returned while running FusedGather node. "
              "Name:'GatherFusion_0' Status Message: boom")
     with caplog.at_level(logging.INFO, logger="ais_bench"):
-        saved = exception_dump.save(cfg.engine, error, ["ids"], [ids], tmp_path)
+        saved = exception_inputs.save(cfg.engine, error, ["ids"], [ids], tmp_path)
     assert saved.model_inputs and saved.node == "GatherFusion_0"
     assert [f.name for f in saved.files] == [
         "exception_cb_index_0_model_input_0_format_2_dtype_9_shape_1x3.bin"
@@ -184,7 +184,7 @@ def test_unknown_node_saves_the_model_inputs(tmp_path: Path, caplog, monkeypatch
 def test_error_naming_no_node_saves_the_model_inputs(tmp_path: Path) -> None:
     onnx.save(failing_gather(), tmp_path / "g.onnx")
     cfg = RunConfig(model=str(tmp_path / "g.onnx"))
-    saved = exception_dump.save(cfg.engine, "device lost", ["ids"], [np.zeros((1, 3), np.int64)],
+    saved = exception_inputs.save(cfg.engine, "device lost", ["ids"], [np.zeros((1, 3), np.int64)],
                                 tmp_path)
     assert saved.model_inputs and saved.node is None
     assert "names no node" in saved.note
