@@ -23,7 +23,8 @@ def test_backend_option_comes_from_the_registry():
 
 def test_traits_live_in_one_row_per_backend():
     assert backends.traits("cpu").on_host_cores and backends.traits("openvino").on_host_cores
-    assert backends.traits("cuda").device_kind == "GPU" and backends.traits("cuda").buffers == "cuda"
+    cuda = backends.traits("cuda")
+    assert cuda.device_kind == "GPU" and cuda.buffers == "cuda"
     assert backends.traits("tensorrt").providers[0] == "TensorrtExecutionProvider"
     with pytest.raises(UserError, match="got 'tpu'"):
         backends.traits("tpu")
