@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ais_bench.cli import Parser, setup_logging
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.exception_dump import NAME_RE, PREFIX, parse_name
 
 log = logging.getLogger("ais_bench")
@@ -53,7 +53,7 @@ def files_of(path: Path) -> list[Path]:
             )
         return found
     if not path.exists():
-        raise UserError(f"--input {path}: no such file or folder")
+        raise NotFoundError(f"--input {path}: no such file or folder")
     return [path]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ais_bench.backends.base import Dim, TensorSpec
 from ais_bench.config import RunConfig
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 
 log = logging.getLogger("ais_bench")
 
@@ -55,7 +55,7 @@ def check_model_path(model: str) -> Path:
     if path.suffix.lower() == ".om":
         raise UserError(f"{model}: {OM_HINT}")
     if not path.exists():
-        raise UserError(
+        raise NotFoundError(
             f"model file not found: {model} (check the --model path, or use a built-in model "
             "such as zoo:resnet)"
         )
@@ -279,6 +279,11 @@ class OrtSession:
         if self._sess is None:
             raise RuntimeError("the session is closed")
         return OrtSession(self._sess, self.backend, self.device_id)
+
+    @property
+    def engine(self) -> Any:
+        """The onnxruntime.InferenceSession itself; None once closed."""
+        return self._sess
 
     def output_values(self) -> list[Any]:
         """The last run's outputs as device OrtValues (no copy)."""

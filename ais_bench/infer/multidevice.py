@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.errors import UserError
+from ais_bench.errors import USER_ERRORS
 
 METHODS = ("infer", "infer_pipeline", "infer_iteration", "summary", "reset_summaryinfo")
 
@@ -75,7 +75,10 @@ def _serve(opts: _Options, device: int, cores: list[int], conn: connection.Conne
     session.free_resource()
 
 
-_ERRORS: dict[str, type[Exception]] = {"ValueError": ValueError, "UserError": UserError}
+_ERRORS: dict[str, type[Exception]] = {
+    **{t.__name__: t for t in (ValueError, TypeError, FileNotFoundError, RuntimeError)},
+    **USER_ERRORS,
+}
 
 
 class MultiDeviceSession:
