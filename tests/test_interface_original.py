@@ -240,7 +240,7 @@ def test_a_released_session_says_so(zoo_path):
 
 def test_bad_constructor_arguments_are_clear(zoo_path, tmp_path):
     model = str(zoo_path("tiny"))
-    with pytest.raises(TypeError, match="model_path must be the path of an .onnx file"):
+    with pytest.raises(TypeError, match=r"model_path must be the path of an \.onnx file"):
         InferSession(0, None)
     with pytest.raises(TypeError, match="device_id must be an int"):
         InferSession("0", model)
@@ -250,6 +250,10 @@ def test_bad_constructor_arguments_are_clear(zoo_path, tmp_path):
         InferSession(0, str(tmp_path / "missing.onnx"))
     with pytest.raises(ValueError, match="is a directory"):
         InferSession(0, str(tmp_path))
+    with pytest.raises(ValueError, match="model_path is empty"):
+        InferSession(0, "")
+    with pytest.raises(ValueError, match="loop must be a positive integer, got 0"):
+        InferSession(0, model, loop=0)
     with InferSession(0, zoo_path("tiny")) as s:  # a Path works as well as a str
         assert s.get_inputs()[0].name == "x"
 

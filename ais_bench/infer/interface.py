@@ -89,7 +89,8 @@ class InferSession:
     ) -> None:
         from ais_bench import zoo
 
-        self._session: Any = None  # set last: free_resource and repr work on a failed init
+        # None until the model loads, so repr and free_resource work after a failed init.
+        self._session: Any = None
         if isinstance(device_id, bool) or not isinstance(device_id, (int, np.integer)):
             raise TypeError(f"device_id must be an int such as 0, got {device_id!r}")
         if device_id < 0:
@@ -99,6 +100,10 @@ class InferSession:
                 "model_path must be the path of an .onnx file (str or os.PathLike) or "
                 f"'zoo:<name>', got {model_path!r}"
             )
+        if not os.fspath(model_path):
+            raise ValueError("model_path is empty: pass the path of an .onnx file or 'zoo:<name>'")
+        if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or loop < 1:
+            raise ValueError(f"loop must be a positive integer, got {loop!r}")
         self.device_id = int(device_id)
         self.model_path = zoo.resolve(os.fspath(model_path))
         self.acl_json_path = acl_json_path

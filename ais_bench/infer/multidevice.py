@@ -146,6 +146,8 @@ class MultiDeviceSession:
     def reset_summaryinfo(self) -> None:
         self._call("reset_summaryinfo", dict.fromkeys(self._procs, ()), {})
 
+    reset_sumaryinfo = reset_summaryinfo  # the original's spelling
+
     # -- workers --------------------------------------------------------------------------------
     def _start(self, ids: list[int]) -> None:
         from ais_bench import launcher
