@@ -98,7 +98,7 @@ class Comparison:
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
         lines = [
             f"[INFO] comparison ({self.precision}: atol {tol.atol:g}, rtol {tol.rtol:g}; "
-            f"{self.batches} batch(es), {len({r.sample for r in self.rows})} sample(s))"
+            f"{len({r.sample for r in self.rows})} sample(s) in {self.batches} batch(es))"
         ]
         for row in [head, *body]:
             cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in
