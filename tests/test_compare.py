@@ -212,3 +212,37 @@ def test_shape_dtype_and_count_mismatch():
         compare_arrays([x], [x], names=["a", "b"])
     with pytest.raises(CompareError, match="nothing was compared"):
         Accumulator().result()
+
+
+def test_streaming_equals_one_shot():
+    rng = np.random.default_rng(7)
+    ref = rng.standard_normal((12, 6)).astype(np.float32)
+    cand = (ref + rng.normal(0, 1e-7, ref.shape)).astype(np.float32)  # inside tolerance
+    cand[5, 2] = np.inf
+    whole = compare_arrays([ref], [cand]).outputs[0].overall
+    acc = Accumulator()
+    for i in range(0, 12, 3):  # four batches of three samples
+        acc.add([ref[i : i + 3]], [cand[i : i + 3]], [f"s{j}" for j in range(i, i + 3)])
+    streamed = acc.result().outputs[0]
+    assert streamed.samples == 12
+    m = streamed.overall
+    assert (m.elements, m.outside, m.cand_inf, m.max_abs, m.max_rel) == (
+        whole.elements, whole.outside, whole.cand_inf, whole.max_abs, whole.max_rel
+    )
+    for name in ("mean_abs", "rmse", "cosine"):
+        assert getattr(m, name) == pytest.approx(getattr(whole, name), rel=1e-12)
+    # Per-sample top-1 over [1, 6] rows adds up to the one-shot share over [12, 6].
+    assert m.top1 == pytest.approx(whole.top1) and m.top5 == pytest.approx(whole.top5)
+    assert m.outside == 1 and streamed.worst_sample == "s5"  # the one with the infinity
+
+
+def test_output_without_batch_axis_counts_the_batch_as_one_sample():
+    acc = Accumulator(["scores", "total"])
+    scores = np.zeros((4, 3), np.float32)
+    acc.add([scores, np.float32(2.0)], [scores, np.float32(2.5)], ["a", "b", "c", "d"])
+    result = acc.result()
+    assert result.output("scores").samples == 4
+    total = result.output("total")
+    assert total.samples == 1 and total.worst_sample == "a .. d" and not total.passed
+    with pytest.raises(CompareError, match=r"'total' \(a\): no candidate array"):
+        acc.add([scores, np.float32(1)], [scores, None], "a")
