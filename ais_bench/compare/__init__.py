@@ -83,8 +83,9 @@ def compare_folders(
     `reference_dir` is a folder of ais_bench-named files or a mapping .json (see
     `ais_bench.compare.golden`). `model` (its declared outputs) names the outputs and lets
     .bin files be read; without it a .bin file takes the other side's dtype and shape.
-    Each sample is one line of the per-file CSV; a reference without the candidate's sample
-    is an error naming the missing file.
+    The candidate's samples drive the comparison: each is one line of the per-file CSV, a
+    reference without one of them is an error naming the missing file, and samples only the
+    reference has are not compared.
     """
     tolerance = resolve_tolerance(precision, atol, rtol)
     ref_path = Path(reference_dir)
