@@ -132,7 +132,7 @@ def test_mapping_file_for_outputs_from_elsewhere(runs, tmp_path):
         samples[f"s{i}"] = [f"framework/logits-{i}.raw.bin"]
     mapping = tmp_path / "golden.json"
     mapping.write_text(json.dumps({
-        "outputs": [{"name": "logits", "dtype": "float32", "shape": [1, 10]}],
+        "outputs": [{"name": "logits", "dtype": "float32", "shape": [None, 10]}],
         "samples": samples,
     }))
     only_scores = tmp_path / "cand"
@@ -142,9 +142,19 @@ def test_mapping_file_for_outputs_from_elsewhere(runs, tmp_path):
     result = compare_folders(mapping, only_scores)
     assert result.passed and result.outputs[0].name == "logits"
     assert result.outputs[0].samples == 6
+    # Raw bytes on both sides: the mapping's dtype and shape (batch dim dynamic) read them.
+    bin_scores = tmp_path / "cand_bin"
+    bin_scores.mkdir()
+    for i in range(6):
+        shutil.copy(runs["out"] / "BIN" / f"s{i}_0.bin", bin_scores)
+    result = compare_folders(mapping, bin_scores)
+    assert result.passed and result.outputs[0].shape == (1, 10)
 
     mapping.write_text(json.dumps({"samples": {"s0": ["framework/nope.npy"]}}))
     with pytest.raises(CompareError, match=r"missing output file .*framework/nope\.npy"):
+        compare_folders(mapping, only_scores)
+    mapping.write_text(json.dumps({"outputs": [{"dtype": "float32"}], "samples": {"s0": []}}))
+    with pytest.raises(CompareError, match=r"output 0 must be like \{\"name\": \"prob\""):
         compare_folders(mapping, only_scores)
     mapping.write_text(json.dumps({"outputs": [{"dtype": "float32"}], "samples": []}))
     with pytest.raises(CompareError, match="expected an object with \"samples\""):

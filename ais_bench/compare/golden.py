@@ -14,7 +14,7 @@ Two layouts:
 
   ``samples`` maps each sample (the stem of the input file it came from) to its output files,
   one per output in the model's order. ``outputs`` is optional; it names the outputs and gives
-  the dtype and shape a ``.bin`` file needs.
+  the dtype and shape (null for a dynamic dim) a ``.bin`` file needs.
 
 .npy and .txt files carry their dtype and shape; a .bin file is raw bytes, read with the dtype
 and shape of the model's output spec (or of the other side's array, when it has one).
@@ -53,7 +53,12 @@ def specs_from_model(model: str | Path) -> list[TensorSpec]:
     specs = []
     for o in proto.graph.output:
         t = o.type.tensor_type
-        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type))
+        try:
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type))
+        except (KeyError, TypeError, ValueError):
+            raise CompareError(
+                f"{model}: output {o.name!r} declares no tensor type; compare without model="
+            ) from None
         shape = tuple(
             d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in t.shape.dim
         )
@@ -152,18 +157,18 @@ def read_mapping(path: str | Path) -> GoldenSet:
 
 
 def _mapping_spec(path: Path, i: int, o: object) -> TensorSpec:
+    """An entry of "outputs": dtype and shape required (a dynamic dim as null), name optional."""
     try:
         assert isinstance(o, dict)
         name = str(o.get("name", f"output{i}"))
-        dtype = np.dtype(o["dtype"]) if "dtype" in o else None
-        shape = tuple(int(d) if d is not None and int(d) >= 0 else "?" for d in o["shape"]) \
-            if "shape" in o else ()
+        dtype = np.dtype(o["dtype"])
+        shape = tuple("?" if d is None or int(d) < 0 else int(d) for d in o["shape"])
     except (AssertionError, TypeError, ValueError, KeyError):
         raise CompareError(
             f"mapping file {path}: output {i} must be like "
             '{"name": "prob", "dtype": "float32", "shape": [1, 1000]}'
         ) from None
-    return TensorSpec(name, dtype if dtype is not None else np.dtype("float32"), shape)
+    return TensorSpec(name, dtype, shape)
 
 
 def read_output(
