@@ -107,3 +107,40 @@ def test_backend_not_installed(models):
     with pytest.raises(UserError, match="--backend cuda needs CUDAExecutionProvider"):
         first_divergence(models["ref"], None, [np.zeros((1, 16), np.float32)],
                          candidate_backend="cuda")
+
+
+def test_every_tensor_of_a_zoo_model(zoo_path):
+    """Integer index tensors, shapes and float activations alike: all compared, all equal."""
+    path = zoo_path("bert")
+    ids = [np.random.default_rng(i).integers(0, 100, (1, 384)).astype(np.int32) for i in range(3)]
+    result = first_divergence(path, path, ids)
+    node_outputs = [o for n in onnx.load(str(path)).graph.node for o in n.output if o]
+    assert [c.tensor for c in result.checks] == node_outputs
+    assert result.passed and all(c.metrics is not None for c in result.checks)
+    assert any(c.op_type == "Shape" for c in result.checks)
+
+
+def test_shared_tensor_of_another_shape_is_skipped_with_a_note(tmp_path):
+    def save(name, first):
+        axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
+        reduce = helper.make_node("ReduceSum", ["h", "axes"], ["out"], name="sum", keepdims=0)
+        graph = helper.make_graph(
+            [first, reduce], name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+            [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2])],
+            [axes],
+        )
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+                  str(path))
+        return path
+
+    ref = save("plain", helper.make_node("Relu", ["x"], ["h"], name="relu"))
+    doubled = save("doubled", helper.make_node("Concat", ["x", "x"], ["h"], name="cat", axis=1))
+    x = np.abs(features(2)[:, :4])
+    result = first_divergence(ref, doubled, [x])
+    h, out = result.checks
+    assert h.metrics is None and h.note == "reference float32 [2, 4], candidate float32 [2, 8]"
+    assert h.passed and h.to_json()["verdict"] == "SKIPPED"
+    # Summing x twice over: the output is off by the sum of each row.
+    assert result.first is out and out.metrics.max_abs == pytest.approx(float(x.sum(axis=1).max()))
