@@ -303,3 +303,26 @@ class OrtSession:
         self._device_values = []
         self._staged = []
         self._sess = None
+
+
+def run_unoptimized(
+    model: bytes | str,
+    feeds: dict[str, np.ndarray],
+    backend: str = "cpu",
+    device_id: int = 0,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Run a model (serialised bytes, or a path when its weights live in external files) once
+    with graph optimisation off, so every tensor is the one the graph as written defines;
+    returns each graph output by name. Feeds the model does not take are left out."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(model, sess_options=so, providers=provider_list(backend, device_id))
+    names = [o.name for o in sess.get_outputs()]
+    wanted = {i.name for i in sess.get_inputs()}
+    values = sess.run(names, {k: v for k, v in feeds.items() if k in wanted})
+    return dict(zip(names, values, strict=True))
