@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 
 log = logging.getLogger("ais_bench")
 
@@ -49,7 +49,9 @@ def read(path: Path | str) -> AclConfig:
     """Read and validate an acl.json; every problem is a UserError naming the file and the fix."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"--acl_json_path {path}: file not found (pass the path of an acl.json)")
+        raise NotFoundError(
+            f"--acl_json_path {path}: file not found (pass the path of an acl.json)"
+        )
     if path.is_dir():
         raise UserError(f"--acl_json_path {path} is a directory; pass the acl.json file itself")
     try:

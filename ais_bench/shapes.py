@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
@@ -239,7 +239,7 @@ def parse_range(text: str, option: str = "--dymShape_range") -> ShapeRange:
         with open(path, encoding="utf-8") as fh:
             lines = fh.read().splitlines()
     except FileNotFoundError:
-        raise UserError(f"{option} file not found: {path}; {RANGE_GRAMMAR}") from None
+        raise NotFoundError(f"{option} file not found: {path}; {RANGE_GRAMMAR}") from None
     except IsADirectoryError:
         raise UserError(f"{option} {path} is a folder; {RANGE_GRAMMAR}") from None
     except (OSError, UnicodeDecodeError) as exc:

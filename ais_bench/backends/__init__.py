@@ -6,8 +6,9 @@ module under backends/ that opens it; adding an engine is adding its module and 
 
 An engine module offers three functions, each given its Backend row first:
 `open(backend, engine, profile_prefix) -> Session`, `check(backend, engine)` (fail early on a
-missing runtime) and `open_graph(backend, model, engine, workdir, limit) -> GraphRunner` (an
-unoptimised run of an edited graph, for inspect/). Model files are read by onnx_model.py.
+missing runtime), `open_graph(backend, model, engine, workdir, limit) -> GraphRunner` and
+`run_unoptimized(backend, model, feeds, device_id, threads)` (unoptimised runs of an edited
+graph, for inspect/ and compare/). Model files are read by onnx_model.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ais_bench.backends.base import Backend, EngineConfig, GraphRunner, Session
 from ais_bench.errors import UserError
@@ -91,6 +94,18 @@ def model_specs(model: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
 def open_graph(model: Any, engine: EngineConfig, workdir: Path, limit: int) -> GraphRunner:
     """An unoptimised session on an in-memory graph (a copy the inspection tools edited)."""
     return _engine(engine.backend).open_graph(traits(engine.backend), model, engine, workdir, limit)
+
+
+def run_unoptimized(
+    model: bytes | str,
+    feeds: dict[str, np.ndarray],
+    backend: str = "cpu",
+    device_id: int = 0,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Run a model (bytes, or a path when its weights live in external files) once with graph
+    optimisation off; each graph output by name. Feeds the model does not take are left out."""
+    return _engine(backend).run_unoptimized(traits(backend), model, feeds, device_id, threads)
 
 
 def check_model_path(model: str) -> Path:

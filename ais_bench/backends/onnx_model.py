@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.tensors import TensorSpec
 
 OM_HINT = (
@@ -21,7 +21,7 @@ def check_path(model: str) -> Path:
     if path.suffix.lower() == ".om":
         raise UserError(f"{model}: {OM_HINT}")
     if not path.exists():
-        raise UserError(
+        raise NotFoundError(
             f"model file not found: {model} (check the --model path, or use a built-in model "
             "such as zoo:resnet)"
         )

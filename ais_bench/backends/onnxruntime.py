@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,11 @@ class OrtSession:
             raise RuntimeError("the session is closed")
         return OrtSession(self._sess, self.backend, self.device_id)
 
+    @property
+    def engine(self) -> Any:
+        """The onnxruntime.InferenceSession itself; None once closed."""
+        return self._sess
+
     def output_values(self) -> list[Any]:
         """The last run's outputs as device OrtValues (no copy)."""
         return list(self._binding.get_outputs())
@@ -234,6 +240,55 @@ class OrtSession:
         self._device_values = []
         self._staged = []
         self._sess = None
+
+    # -- engine tensors: the Python API's raw path (no host copy on either side) ----------------
+    def is_tensor(self, value: Any) -> bool:
+        return isinstance(value, self._ort.OrtValue)
+
+    def array_to_tensor(self, array: np.ndarray) -> Any:
+        """A host array copied into an OrtValue on this session's device."""
+        return self._ort.OrtValue.ortvalue_from_numpy(array, self.bind_device, self.device_id)
+
+    def tensor_to_host(self, tensor: Any) -> Any:
+        """A CPU OrtValue holding `tensor` (itself when it already is one)."""
+        if tensor.device_name().lower() == "cpu":
+            return tensor
+        return self._ort.OrtValue.ortvalue_from_numpy(tensor.numpy())
+
+    def tensor_to_array(self, tensor: Any) -> np.ndarray:
+        return tensor.numpy()
+
+    def tensor_shape(self, tensor: Any) -> tuple[int, ...]:
+        return tuple(tensor.shape())
+
+    def device_tensor(self, spec: TensorSpec, tensor: Any) -> Any:
+        """`tensor` checked against input `spec` and on this session's device."""
+        got = ORT_TYPES.get(tensor.data_type())
+        if got != spec.dtype:
+            raise ValueError(
+                f"input {spec.name!r} expects {spec.type_name} tensors, got a "
+                f"{tensor.data_type()} tensor: create it from a {spec.type_name} array"
+            )
+        if tensor.device_name().lower() != self.bind_device:
+            return self.array_to_tensor(np.asarray(tensor.numpy(), order="C"))
+        return tensor
+
+    def run_tensors(self, tensors: list[Any], loop: int, times_ms: list[float]) -> list[Any]:
+        """Run `loop` times on device tensors, appending each compute time (ms) to `times_ms`;
+        the outputs as new device tensors. A binding of its own: the returned tensors stay
+        valid after later runs."""
+        engine = self._sess
+        binding = engine.io_binding()
+        for spec, v in zip(self.inputs, tensors, strict=True):
+            binding.bind_ortvalue_input(spec.name, v)
+        for spec in self.outputs:
+            binding.bind_output(spec.name, self.bind_device, self.device_id)
+        pc = time.perf_counter_ns
+        for _ in range(loop):
+            t0 = pc()
+            engine.run_with_iobinding(binding)
+            times_ms.append((pc() - t0) / 1e6)
+        return list(binding.get_outputs())
 
     def __enter__(self) -> OrtSession:
         return self
@@ -336,3 +391,26 @@ def open_graph(
         size_threshold=1024,
     )
     return OrtGraphRunner(ort.InferenceSession(str(path), sess_options=so, providers=providers))
+
+
+def run_unoptimized(
+    backend: Backend,
+    model: bytes | str,
+    feeds: dict[str, np.ndarray],
+    device_id: int = 0,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Run a model (serialised bytes, or a path when its weights live in external files) once
+    with graph optimisation off, so every tensor is the one the graph as written defines;
+    returns each graph output by name. Feeds the model does not take are left out."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(model, sess_options=so, providers=provider_list(backend, device_id))
+    names = [o.name for o in sess.get_outputs()]
+    wanted = {i.name for i in sess.get_inputs()}
+    values = sess.run(names, {k: v for k, v in feeds.items() if k in wanted})
+    return dict(zip(names, values, strict=True))

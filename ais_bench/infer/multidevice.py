@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ais_bench import backends, host, launcher, zoo
-from ais_bench.errors import UserError
+from ais_bench.errors import USER_ERRORS
 
 METHODS = ("infer", "infer_pipeline", "infer_iteration", "summary", "reset_summaryinfo")
 
@@ -75,7 +75,10 @@ def _serve(opts: _Options, device: int, cores: list[int], conn: connection.Conne
     session.free_resource()
 
 
-_ERRORS: dict[str, type[Exception]] = {"ValueError": ValueError, "UserError": UserError}
+_ERRORS: dict[str, type[Exception]] = {
+    **{t.__name__: t for t in (ValueError, TypeError, FileNotFoundError, RuntimeError)},
+    **USER_ERRORS,
+}
 
 
 class MultiDeviceSession:
@@ -139,6 +142,8 @@ class MultiDeviceSession:
 
     def reset_summaryinfo(self) -> None:
         self._call("reset_summaryinfo", dict.fromkeys(self._procs, ()), {})
+
+    reset_sumaryinfo = reset_summaryinfo  # the original's spelling
 
     # -- workers --------------------------------------------------------------------------------
     def _start(self, ids: list[int]) -> None:

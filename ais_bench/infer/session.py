@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends
+from ais_bench import backends, shapes
 from ais_bench.config import RunConfig, ScenarioConfig
 from ais_bench.errors import UserError
+from ais_bench.infer.tensor_type import TensorType
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inputs.files import load_file
 from ais_bench.report.text import describe_model
@@ -45,7 +46,12 @@ class TensorInfo:
         return self.spec.api_shape
 
     @property
-    def datatype(self) -> np.dtype:
+    def datatype(self) -> TensorType:
+        """The original's type code: `int(datatype)`; it also equals the numpy type."""
+        return TensorType.from_dtype(self.spec.dtype)
+
+    @property
+    def dtype(self) -> np.dtype:
         return self.spec.dtype
 
     @property
@@ -89,13 +95,28 @@ class InferSession:
     ) -> None:
         from ais_bench import zoo
 
-        self.device_id = device_id
-        self.model_path = zoo.resolve(model_path)
+        # None until the model loads, so repr and free_resource work after a failed init.
+        self._session: Any = None
+        if isinstance(device_id, bool) or not isinstance(device_id, (int, np.integer)):
+            raise TypeError(f"device_id must be an int such as 0, got {device_id!r}")
+        if device_id < 0:
+            raise ValueError(f"device_id must be a non-negative device id, got {device_id}")
+        if not isinstance(model_path, (str, os.PathLike)):
+            raise TypeError(
+                "model_path must be the path of an .onnx file (str or os.PathLike) or "
+                f"'zoo:<name>', got {model_path!r}"
+            )
+        if not os.fspath(model_path):
+            raise ValueError("model_path is empty: pass the path of an .onnx file or 'zoo:<name>'")
+        if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or loop < 1:
+            raise ValueError(f"loop must be a positive integer, got {loop!r}")
+        self.device_id = int(device_id)
+        self.model_path = zoo.resolve(os.fspath(model_path))
         self.acl_json_path = acl_json_path
         self.debug = debug
         cfg = RunConfig(
             model=self.model_path,
-            devices=(device_id,),
+            devices=(self.device_id,),
             debug=debug,
             loop=loop,
             backend=backend,
@@ -107,15 +128,50 @@ class InferSession:
         self._session = backends.open(cfg.engine)
         self._summary = SessionSummary()
         self._last_shapes: list[tuple[int, ...]] | None = None  # of the last infer call
+        # set_dynamic_*: per input, the dims run() must be fed (None: any), and by which call.
+        self._declared: list[list[int | None]] | None = None
+        self._declared_by: list[str] = []
+        self._custom_sizes: int | tuple[int, ...] = 100000  # set_custom_outsize
+
+    def _live(self) -> Any:
+        """The engine session; a clear error once free_resource() or finalize() released it."""
+        if self._session is None:
+            raise RuntimeError(
+                "this InferSession was released by free_resource() or finalize(); create a new "
+                "InferSession(device_id, model_path) to run the model again"
+            )
+        return self._session
+
+    @property
+    def session(self) -> Any:
+        """The underlying engine session (an onnxruntime.InferenceSession), as the original's
+        `session.session` is its runtime's."""
+        return self._live().engine
 
     # -- model description ------------------------------------------------------------------
     def get_inputs(self) -> list[TensorInfo]:
-        return [TensorInfo(s) for s in self._session.inputs]
+        return [TensorInfo(s) for s in self._live().inputs]
 
     def get_outputs(self) -> list[TensorInfo]:
-        return [TensorInfo(s) for s in self._session.outputs]
+        return [TensorInfo(s) for s in self._live().outputs]
+
+    @staticmethod
+    def get_dtype_string(datatype: Any) -> str:
+        """The numpy name ('float32', 'int64', 'bool') of a `datatype` from get_inputs() or
+        get_outputs(), of its int code, or of a numpy type."""
+        if isinstance(datatype, int) and not isinstance(datatype, bool):
+            try:
+                dt = TensorType(int(datatype)).dtype
+            except ValueError:
+                known = ", ".join(f"{int(t)} ({t.dtype.name})" for t in TensorType)
+                raise ValueError(f"unknown tensor type code {datatype}; known: {known}") from None
+        else:
+            dt = np.dtype(datatype)
+        return "bool" if dt == np.bool_ else dt.name
 
     def __repr__(self) -> str:
+        if self._session is None:
+            return f"InferSession(model={getattr(self, 'model_path', None)!r}, released)"
         head = (
             f"InferSession(model={self.model_path!r}, device={self._session.device_kind}:"
             f"{self.device_id}, provider={self._session.provider})"
@@ -132,7 +188,7 @@ class InferSession:
         self,
         feeds: Sequence[Any] | Mapping[str, Any],
         mode: str = "static",
-        custom_sizes: int | Sequence[int] = 100000,
+        custom_sizes: int | Sequence[int] | None = None,
         out_array: bool = True,
     ) -> list[Any]:
         """Run once (or `loop` times) on `feeds`: a list in input order or a dict by name.
@@ -143,13 +199,15 @@ class InferSession:
         inputs). ONNX Runtime sizes outputs itself, so `custom_sizes` (bytes, one for every
         output or one per output; 'dymshape' only, as in the original) is a budget: from the
         second run at the same shapes, outputs that fit are written into preallocated buffers.
+        None takes set_custom_outsize's sizes (100000 bytes each until it is called).
 
         Each feed is an array (or buffer), or the path of a .bin/.npy file holding the input.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         arrays = self._arrays(feeds, static=mode == "static")
-        return self._run(arrays, out_array, mode, custom_sizes)
+        sizes = self._custom_sizes if custom_sizes is None else custom_sizes
+        return self._run(arrays, out_array, mode, sizes)
 
     def _run(
         self,
@@ -158,7 +216,7 @@ class InferSession:
         mode: str = "static",
         custom_sizes: int | Sequence[int] = 100000,
     ) -> list[Any]:
-        s = self._session
+        s = self._live()
         try:
             check_feed_shapes(s.inputs, [a.shape for a in arrays], mode)
             s.set_output_sizes(self._sizes(custom_sizes) if mode == "dymshape" else None)
@@ -183,7 +241,7 @@ class InferSession:
         return s.d2h() if out_array else s.output_values()
 
     def _sizes(self, custom_sizes: int | Sequence[int]) -> tuple[int, ...]:
-        n = len(self._session.outputs)
+        n = len(self._live().outputs)
         if isinstance(custom_sizes, int):
             sizes = (custom_sizes,) * n
         else:
@@ -218,10 +276,11 @@ class InferSession:
         def keep(batch: Batch, outs: list[np.ndarray]) -> None:
             results[int(batch.stems[0])] = outs
 
-        twins = [self._session.twin() for _ in range(2)]
+        live = self._live()
+        twins = [live.twin() for _ in range(2)]
         try:
             r = run_pipeline(
-                [self._session, *twins],
+                [live, *twins],
                 InputPlan(len(batches), batches),
                 keep,
                 ScenarioConfig(loop=self.loop, warmup_count=0, threads=1, pipeline=True),
@@ -253,8 +312,8 @@ class InferSession:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if int(iteration_times) < 1:
             raise ValueError(f"iteration_times must be 1 or more, got {iteration_times}")
-        specs = self._session.inputs
-        n_out = len(self._session.outputs)
+        specs = self._live().inputs
+        n_out = len(self._live().outputs)
         mapping = list(range(len(specs))) if in_out_list is None else [int(j) for j in in_out_list]
         if len(mapping) != len(specs):
             raise ValueError(
@@ -287,11 +346,142 @@ class InferSession:
             arrays = fed
         return outs
 
-    def run(self, feeds: Sequence[Any] | Mapping[str, Any], out_array: bool = False) -> list[Any]:
-        return self.infer(feeds, "dymshape", out_array=out_array)
+    # -- the raw tensor path: device tensors in, device tensors out ---------------------------
+    def create_tensor_from_arrays_to_device(self, arrays: Sequence[Any]) -> list[Any]:
+        """Copy host arrays to the session's device: one engine tensor each (for ONNX Runtime an
+        onnxruntime.OrtValue), for run()."""
+        s = self._live()
+        return [s.array_to_tensor(np.asarray(a, order="C")) for a in arrays]
 
-    def _arrays(self, feeds: Sequence[Any] | Mapping[str, Any], static: bool) -> list[np.ndarray]:
-        specs = self._session.inputs
+    def convert_tensors_to_host(self, tensors: Sequence[Any]) -> list[Any]:
+        """Host copies of device tensors. Unlike the original, which moves each tensor in
+        place, an OrtValue cannot change device: use the returned list."""
+        s = self._live()
+        return [s.tensor_to_host(t) for t in tensors]
+
+    def convert_tensors_to_arrays(self, tensors: Sequence[Any]) -> list[np.ndarray]:
+        """numpy copies of device tensors, e.g. run()'s outputs."""
+        s = self._live()
+        return [np.array(s.tensor_to_array(t)) for t in tensors]
+
+    def run(self, feeds: Sequence[Any] | Mapping[str, Any], out_array: bool = False) -> list[Any]:
+        """Run `loop` times on device tensors and return the output tensors, as the original's
+        raw path does: no host copy on either side. Feeds are engine tensors (from
+        create_tensor_from_arrays_to_device), or arrays and .bin/.npy paths, which are copied to
+        the device first; a list in input order or a dict by name. Input shapes come from the
+        feeds, within what set_dynamic_* declared. Outputs are new tensors on the device
+        (arrays with out_array=True). Compute times go to summary() as infer's do.
+        """
+        s = self._live()
+        values = []
+        for spec, v in zip(s.inputs, self._ordered(feeds), strict=True):
+            if s.is_tensor(v):
+                values.append(s.device_tensor(spec, v))
+            else:
+                value = load_file(v, spec) if isinstance(v, (str, os.PathLike)) else v
+                a = _as_input(spec, value, static=False)
+                (t,) = self.create_tensor_from_arrays_to_device([a])
+                values.append(t)
+        fed = [s.tensor_shape(v) for v in values]
+        check_feed_shapes(s.inputs, fed, "dymshape")
+        self._check_declared(fed)
+        outs = s.run_tensors(values, self.loop, self._summary.exec_time_list)
+        return self.convert_tensors_to_arrays(outs) if out_array else outs
+
+    # -- the original's shape and output-size declarations ------------------------------------
+    # ONNX Runtime takes every shape from the tensors it is fed, so these calls only declare
+    # what run() must be fed next and check it; infer() takes its shapes from its own feeds.
+    def set_dynamic_batchsize(self, batchsize: int) -> None:
+        """Declare the batch (first dim of inputs whose first dim is dynamic) run() is fed."""
+        n = _positive(batchsize, "set_dynamic_batchsize")
+        specs = self._live().inputs
+        hit = [i for i, sp in enumerate(specs) if sp.shape and 0 in sp.dynamic_axes]
+        if not hit:
+            raise ValueError(
+                f"set_dynamic_batchsize({n}): no model input has a dynamic first dim ("
+                + ", ".join(f"{sp.name} {sp.shape_text()}" for sp in specs)
+                + "); feed the model's own shapes"
+            )
+        declared = self._declared_base()
+        for i in hit:
+            declared[i][0] = n
+        self._declare(declared, f"set_dynamic_batchsize({n})")
+
+    def set_dynamic_hw(self, w: int, h: int) -> None:
+        """Declare the height and width of the 4-D inputs with dynamic ones (NCHW or NHWC).
+        The argument order is the original's: width first."""
+        width, height = _positive(w, "set_dynamic_hw"), _positive(h, "set_dynamic_hw")
+        specs = self._live().inputs
+        declared = self._declared_base()
+        hit = False
+        for i, sp in enumerate(specs):
+            try:
+                layout = shapes.hw_layout(sp)
+            except UserError:
+                raise ValueError(
+                    f"set_dynamic_hw: cannot tell height and width apart in input {sp.name!r} "
+                    f"{sp.shape_text()}; declare its whole shape with set_dynamic_dims"
+                    f"('{sp.name}:...')"
+                ) from None
+            if layout is None:
+                continue
+            hi, wi = (2, 3) if layout == shapes.NCHW else (1, 2)
+            declared[i][hi], declared[i][wi] = height, width
+            hit = True
+        if not hit:
+            raise ValueError(
+                f"set_dynamic_hw({width}, {height}): no 4-D model input has a dynamic height and "
+                "width (" + ", ".join(f"{sp.name} {sp.shape_text()}" for sp in specs) + "); "
+                "use set_dynamic_dims or set_dynamic_shape for other dynamic dims"
+            )
+        self._declare(declared, f"set_dynamic_hw({width}, {height})")
+
+    def set_dynamic_dims(self, dims: str | Mapping[str, Sequence[int]]) -> None:
+        """Declare every input's whole shape: 'name:1,3,224,224;name2:1,16' or a dict."""
+        self._declare_shapes(dims, "set_dynamic_dims")
+
+    def set_dynamic_shape(self, shape: str | Mapping[str, Sequence[int]]) -> None:
+        """Declare every input's whole shape, as set_dynamic_dims (same grammar)."""
+        self._declare_shapes(shape, "set_dynamic_shape")
+
+    def _declare_shapes(self, value: str | Mapping[str, Sequence[int]], call: str) -> None:
+        specs = self._live().inputs
+        given = shapes.shape_value(value, call)
+        full = shapes.resolve(specs, dims=given, dims_option=call)
+        self._declared_by = []  # whole shapes replace earlier declarations
+        self._declare([list(sh) for sh in full], f"{call}({shapes.format_shapes(given or {})!r})")
+
+    def _declared_base(self) -> list[list[int | None]]:
+        if self._declared is not None:
+            return [list(d) for d in self._declared]
+        return [[None] * len(sp.shape) for sp in self._live().inputs]
+
+    def _declare(self, declared: list[list[int | None]], call: str) -> None:
+        self._declared = declared
+        self._declared_by = [*self._declared_by, call]
+
+    def _check_declared(self, fed: list[tuple[int, ...]]) -> None:
+        if self._declared is None:
+            return
+        specs = self._live().inputs
+        for sp, want, got in zip(specs, self._declared, fed, strict=True):
+            if any(w is not None and w != g for w, g in zip(want, got, strict=True)):
+                shown = ",".join("*" if w is None else str(w) for w in want)
+                raise ValueError(
+                    f"input {sp.name!r} is fed shape {got}, but {' then '.join(self._declared_by)} "
+                    f"declared ({shown}); feed that shape or declare the new one first"
+                )
+
+    def set_custom_outsize(self, custom_sizes: int | Sequence[int]) -> None:
+        """Byte budget per output (one for all, or one per output) for infer's 'dymshape' mode
+        when it is called without custom_sizes. ONNX Runtime sizes outputs itself, so this only
+        lets outputs that fit be written into preallocated buffers; run() needs no budget."""
+        sizes = self._sizes(custom_sizes)
+        self._custom_sizes = sizes
+
+    def _ordered(self, feeds: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+        """Feeds in input order, from a list in that order or a dict by input name."""
+        specs = self._live().inputs
         if isinstance(feeds, Mapping):
             unknown = set(feeds) - {s.name for s in specs}
             missing = [s.name for s in specs if s.name not in feeds]
@@ -305,6 +495,12 @@ class InferSession:
             values = list(feeds)
             if len(values) != len(specs):
                 raise ValueError(f"the model has {len(specs)} inputs, got {len(values)} feeds")
+        return values
+
+    def _arrays(self, feeds: Sequence[Any] | Mapping[str, Any], static: bool) -> list[np.ndarray]:
+        s = self._live()
+        specs = s.inputs
+        values = [s.tensor_to_array(v) if s.is_tensor(v) else v for v in self._ordered(feeds)]
         # A path feeds that input from a .bin/.npy file, as --input does.
         values = [
             load_file(v, s) if isinstance(v, (str, os.PathLike)) else v
@@ -321,9 +517,18 @@ class InferSession:
     def reset_summaryinfo(self) -> None:
         self._summary = SessionSummary()
 
+    reset_sumaryinfo = reset_summaryinfo  # the original's spelling
+
     def free_resource(self) -> None:
+        """Release the model; later calls raise a clear error. Safe to call twice."""
         if self._session is not None:
             self._session.close()
+            self._session = None
+
+    def finalize(self) -> None:
+        """The original's teardown: here the same as free_resource(), as ONNX Runtime keeps no
+        process-wide runtime to shut down."""
+        self.free_resource()
 
     def __enter__(self) -> InferSession:
         return self
@@ -350,6 +555,17 @@ def _as_input(spec: TensorSpec, value: Any, static: bool) -> np.ndarray:
             f"({spec.realsize or 'dynamic'} bytes); got {a.dtype.name} {a.shape} ({a.nbytes} bytes)"
         )
     return a
+
+
+def _positive(value: Any, call: str) -> int:
+    """A positive int from an int or its decimal text (the original's calls take either)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"{call} needs positive integers, got {value!r}")
+    return n
 
 
 def _check_acl_json(path: str) -> None:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
@@ -75,7 +75,7 @@ def discover(paths: Sequence[str], specs: Sequence[TensorSpec]) -> list[list[str
     n = len(specs)
     for p in paths:
         if not os.path.exists(p):
-            raise UserError(
+            raise NotFoundError(
                 f"--input path not found: {p} (check it; separate several paths with commas)"
             )
     folders = [p for p in paths if os.path.isdir(p)]
@@ -208,7 +208,7 @@ def check_file(path: str, slot: Slot) -> SourceFile:
             size = os.fstat(fh.fileno()).st_size
             header = read_npy_header(path, fh) if path.lower().endswith(".npy") else None
     except FileNotFoundError:
-        raise UserError(f"--input file vanished: {path}") from None
+        raise NotFoundError(f"--input file vanished: {path}") from None
     except OSError as exc:
         raise UserError(f"cannot read --input file {path}: {exc.strerror}") from None
     one = slot.batch == 1
@@ -252,8 +252,10 @@ def check_file(path: str, slot: Slot) -> SourceFile:
 def load_file(path: str | os.PathLike[str], spec: TensorSpec) -> np.ndarray:
     """One .bin or .npy file as an array for `spec` (the Python API's file feeds)."""
     p = os.fspath(path)
+    if not os.path.exists(p):
+        raise NotFoundError(f"input file not found: {p}")
     if not os.path.isfile(p):
-        raise UserError(f"input file not found: {p}")
+        raise UserError(f"input {p} is not a file: pass a .bin or .npy file")
     if not has_input_suffix(p):
         raise UserError(f"input file {p} is not a .bin or .npy file")
     try:

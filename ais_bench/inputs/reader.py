@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.inputs.batch import Batch
 from ais_bench.inputs.files import SAMPLE, Slot, SourceFile, read_npy_header
 
@@ -75,7 +75,7 @@ def _read_into(dst: np.ndarray, f: SourceFile, slot: Slot) -> None:
                     f"{slot.describe()})"
                 )
     except FileNotFoundError:
-        raise UserError(f"input file {f.path} vanished during the run") from None
+        raise NotFoundError(f"input file {f.path} vanished during the run") from None
     except OSError as exc:
         raise UserError(f"cannot read input file {f.path}: {exc.strerror}") from None
 

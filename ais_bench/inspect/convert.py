@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ais_bench.errors import UserError
+from ais_bench.errors import NotFoundError, UserError
 from ais_bench.inspect.exception_inputs import NAME_RE, PREFIX, parse_name
 
 log = logging.getLogger("ais_bench")
@@ -50,5 +50,5 @@ def files_of(path: Path) -> list[Path]:
             )
         return found
     if not path.exists():
-        raise UserError(f"--input {path}: no such file or folder")
+        raise NotFoundError(f"--input {path}: no such file or folder")
     return [path]
