@@ -454,7 +454,7 @@ def _per_stage(runs: list[_Run]) -> tuple[str, list[str]]:
 
 def _dymshape(runs: list[_Run]) -> str:
     parts = []
-    for run in runs:
+    for k, run in enumerate(runs):
         d = run.doc.get("dymShape_range")
         res = d.get("results") if isinstance(d, dict) else None
         if not isinstance(res, list) or not res:
@@ -494,7 +494,7 @@ def _dymshape(runs: list[_Run]) -> str:
         failed = [s for s, g in zip(shapes, ok, strict=True) if not g]
         if failed:
             cap += f"; failed (shaded red): {', '.join(failed)}"
-        parts.append(_chart(f"dymshape-{len(parts)}", fig, cap + "."))
+        parts.append(_chart(f"dymshape-{k}", fig, cap + "."))
         rows = [
             (
                 r.get("index"),
@@ -514,7 +514,7 @@ def _dymshape(runs: list[_Run]) -> str:
         ]
         parts.append(
             _table(
-                f"dymshape-table-{len(parts)}",
+                f"dymshape-table-{k}",
                 (
                     "#",
                     "shape",
@@ -636,6 +636,13 @@ def _provenance(runs: list[_Run]) -> str:
         v = d.get("versions")
         return ", ".join(f"{k} {x}" for k, x in v.items()) if isinstance(v, dict) else ""
 
+    def inputs(d: dict[str, Any]) -> str:
+        e = d.get("e2e") if isinstance(d.get("e2e"), dict) else {}
+        files, batches = e.get("input_files"), e.get("batches")
+        if not files:
+            return f"generated data, {batches} batch(es)" if batches else "generated data"
+        return f"{files} file(s) in {batches} batch(es)"
+
     def device(d: dict[str, Any]) -> str:
         dev = d.get("device")
         return f"{dev.get('kind')} {dev.get('id')}" if isinstance(dev, dict) else fmt(dev)
@@ -647,6 +654,7 @@ def _provenance(runs: list[_Run]) -> str:
         ("device", device),
         ("threads", threads),
         ("host", lambda d: d.get("host_cpu") or _get(d, "host", "cpu")),
+        ("inputs", inputs),
         ("batch size", lambda d: d.get("batchsize")),
         ("loop / warm-up", lambda d: f"{d.get('loop')} / {d.get('warmup_count')}"),
         ("started (UTC)", lambda d: fmt_time(d.get("start_time"))),

@@ -114,3 +114,12 @@ class RunStamps:
         firsts = [int(t.stamps.min()) for t in self.tracks if t.count]
         firsts += [int(f.start_ns.min()) for f in self.files if f.start_ns.size]
         return min(firsts) if firsts else 0
+
+
+def batch_files(filesinfo: Mapping[str, Mapping[str, Sequence[str]]]) -> dict[int, list[str]]:
+    """Batch index -> input files, from a summary's filesinfo ({"0": {"infiles": [...]}})."""
+    out: dict[int, list[str]] = {}
+    for key, info in filesinfo.items():
+        if str(key).isdigit() and isinstance(info, Mapping):
+            out[int(key)] = list(info.get("infiles") or ())
+    return out
