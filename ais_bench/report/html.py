@@ -285,12 +285,15 @@ def _histogram(cid: str, what: str, data: list[tuple[_Run, np.ndarray]]) -> str:
     return _chart(cid, fig, cap)
 
 
-def _rolling_median(a: np.ndarray) -> np.ndarray | None:
+def _block_medians(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Medians of consecutive blocks of iterations (at the blocks' centres): the trend through
+    the noise, robust to the outliers a mean would follow."""
     if a.size < 50:
         return None
-    from scipy.ndimage import median_filter
-
-    return median_filter(a, size=max(5, a.size // 50) | 1, mode="nearest")
+    w = max(5, a.size // 60)
+    n = a.size // w
+    med = np.median(a[: n * w].reshape(n, w), axis=1)
+    return np.arange(n) * w + (w - 1) / 2, med
 
 
 def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
@@ -311,12 +314,10 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
             rasterized=raster,
             label=run.name,
         )
-        rm = _rolling_median(a)
-        if rm is not None:
+        trend = _block_medians(a)
+        if trend is not None:
             halo = [patheffects.withStroke(linewidth=3.2, foreground="white")]
-            ax.plot(
-                x, rm, "-", color=run.color, linewidth=1.5, rasterized=raster, path_effects=halo
-            )
+            ax.plot(*trend, "-", color=run.color, linewidth=1.5, path_effects=halo)
         if warm is not None and warm.size:
             warm_shown = True
             ax.plot(np.arange(-warm.size, 0), warm, "x", markersize=4, color=run.color, alpha=0.8)
@@ -338,7 +339,8 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
     ax.set_xlabel("iteration")
     ax.set_ylabel("compute time (ms)")
     ax.legend(loc="upper right", fontsize=8, frameon=False, markerscale=3)
-    cap = "Compute time of each timed iteration in order (dots), with a rolling median (line): "
+    cap = "Compute time of each timed iteration in order (dots), with the median of each block "
+    cap += "of iterations (line): "
     cap += "drift, warm-up decay and outliers show here."
     if clipped:
         cap += f" {clipped} iteration(s) above {top:.4g} ms are drawn as triangles on the top edge."
