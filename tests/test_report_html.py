@@ -22,6 +22,8 @@ SUMMARY_RUNS = {
     "pipeline": ("--model", "zoo:tiny", "--loop", "40", "--pipeline", "1"),
     "dym": ("--model", "zoo:resnet_dynamic_hw", "--loop", "2",
             "--dymShape_range", "input:1,3,32~64~32,32"),
+    "dymfail": ("--model", "zoo:bert_dynamic", "--loop", "2",
+                "--dymShape_range", "input_ids:1,8-16;input_mask:1,8;segment_ids:1,8"),
     "devices": ("--model", "zoo:tiny", "--loop", "30", "--device", "0,1"),
     "one": ("--model", "zoo:tiny", "--loop", "1"),
     "files": ("--model", "zoo:tiny", "--loop", "4", "--input", "in/x,in/y"),
@@ -124,13 +126,24 @@ def test_dymshape_range_draws_latency_and_throughput_against_shape(cli, runs, tm
     page = report(cli, runs, tmp_path, "dym")
     texts = page.svg_text("dymshape-0")
     results = doc["dymShape_range"]["results"]
-    assert {r["dymshape"] for r in results} <= set(page.charts["dymshape-0"].texts)
+    assert set(report_html.shape_labels([r["dymshape"] for r in results])) <= set(
+        page.charts["dymshape-0"].texts
+    )
     assert "throughput" in texts and "compute time (ms)" in texts
     rows = [r for r in page.tables["dymshape-table-0"][1:]]
     assert [(r[1], r[2], r[4]) for r in rows] == [
         (r["dymshape"], r["result"], report_html.fmt(r["throughput"]))
         for r in sorted(results, key=lambda r: r["index"])
     ]
+
+
+def test_failed_shapes_are_marked(cli, runs, tmp_path):
+    page = report(cli, runs, tmp_path, "dymfail")
+    bad = "input_ids:1,16;input_mask:1,8;segment_ids:1,8"
+    assert f"failed (shaded red): {bad}" in page.charts["dymshape-0"].caption
+    rows = {r[1]: r for r in page.tables["dymshape-table-0"][1:]}
+    assert rows[bad][2] == "Failed" and rows[bad][-1]  # the engine's error is shown
+    assert rows["input_ids:1,8;input_mask:1,8;segment_ids:1,8"][2] == "OK"
 
 
 def test_several_devices_one_bar_each_and_the_total(cli, runs, tmp_path):

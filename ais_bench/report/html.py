@@ -32,6 +32,8 @@ STAT_LABELS = ("min", "max", "mean", "median", "p99", "count")
 # vector markers would make the page tens of megabytes and slow to open.
 RASTER_POINTS = 2000
 FIG_W = 9.0
+SHAPE_LABEL_MAX = 18
+ERROR_CHARS = 160
 # The histogram ends a little past the largest p99: a few slow outliers would otherwise squash
 # the rest into a few bins. How many lie beyond the edge is said in the caption.
 HIST_EDGE = 1.25
@@ -51,7 +53,7 @@ h2{font-size:17px;margin:4px 0 10px;color:#1f3a5f}
 table{border-collapse:collapse;font-size:13px;margin:6px 0;width:100%}
 th,td{border-bottom:1px solid #e8eaef;padding:4px 10px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-td.text{text-align:left;white-space:normal;word-break:break-all}
+td.text{text-align:left;white-space:normal;word-break:break-all;min-width:12em}
 thead th{background:#f0f2f6;font-weight:600}
 tr.group th{background:#fafbfc;text-align:left;color:#51607a;font-weight:600}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
@@ -175,9 +177,13 @@ def _swatch(run: _Run) -> str:
 
 
 def _table(
-    tid: str, head: Sequence[str], body: Iterable[Sequence[object] | str], text_cols: int = 0
+    tid: str,
+    head: Sequence[str],
+    body: Iterable[Sequence[object] | str],
+    text_cols: Iterable[int] = (),
 ) -> str:
     """A table; a plain-string row is a group heading across the columns."""
+    text = set(text_cols)
     out = [f'<div class="scroll"><table id="{tid}"><thead><tr>']
     out += [f"<th>{h}</th>" for h in head]
     out.append("</tr></thead><tbody>")
@@ -186,7 +192,7 @@ def _table(
             out.append(f'<tr class="group"><th colspan="{len(head)}">{html.escape(row)}</th></tr>')
             continue
         cells = [
-            f'<td class="text">{_e(c)}</td>' if 0 < i < 1 + text_cols else f"<td>{_e(c)}</td>"
+            f'<td class="text">{_e(c)}</td>' if i in text else f"<td>{_e(c)}</td>"
             for i, c in enumerate(row)
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -454,6 +460,23 @@ def _per_stage(runs: list[_Run]) -> tuple[str, list[str]]:
     return "".join(parts), missing
 
 
+def _short(text: str) -> str:
+    """An engine error's first line, cut to ERROR_CHARS: the whole text is in the summary."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= ERROR_CHARS else line[: ERROR_CHARS - 1] + "…"
+
+
+def shape_labels(shapes: Sequence[str]) -> list[str]:
+    """Axis labels for shapes: as given when short; without the input names when that is short
+    enough; else their index, which the table beside the chart maps to the shape."""
+    if max(len(s) for s in shapes) <= SHAPE_LABEL_MAX:
+        return list(shapes)
+    bare = [";".join(p.split(":", 1)[-1] for p in s.split(";")) for s in shapes]
+    if max(len(s) for s in bare) <= SHAPE_LABEL_MAX:
+        return bare
+    return [f"#{k}" for k in range(len(shapes))]
+
+
 def _dymshape(runs: list[_Run]) -> str:
     parts = []
     for k, run in enumerate(runs):
@@ -463,8 +486,9 @@ def _dymshape(runs: list[_Run]) -> str:
             continue
         res = sorted((r for r in res if isinstance(r, dict)), key=lambda r: r.get("index", 0))
         shapes = [str(r.get("dymshape", "")) for r in res]
+        ticks = shape_labels(shapes)
         ok = [r.get("result") == "OK" for r in res]
-        fig, (a1, a2) = _figure(h=3.4 + 0.06 * max(len(s) for s in shapes), ncols=2)
+        fig, (a1, a2) = _figure(h=3.4 + 0.05 * max(len(s) for s in ticks), ncols=2)
         x = np.arange(len(res))
 
         def col(key: str, rows=res, good=ok) -> np.ndarray:
@@ -479,40 +503,39 @@ def _dymshape(runs: list[_Run]) -> str:
             a1.plot(x, col(key), style, color=run.color, markersize=4, label=key[:-3])
         a2.bar(x, np.nan_to_num(col("throughput")), color=run.color)
         for ax in (a1, a2):
+            tilt = len(res) > 3 and max(len(t) for t in ticks) > 4
             ax.set_xticks(
-                x,
-                shapes,
-                rotation=35 if len(res) > 3 else 0,
-                ha="right" if len(res) > 3 else "center",
-                fontsize=7,
+                x, ticks, rotation=35 if tilt else 0, ha="right" if tilt else "center", fontsize=7
             )
-            for k, g in enumerate(ok):
+            for i, g in enumerate(ok):
                 if not g:
-                    ax.axvspan(k - 0.4, k + 0.4, color="#d64545", alpha=0.15)
+                    ax.axvspan(i - 0.4, i + 0.4, color="#d64545", alpha=0.15)
         a1.set_ylabel("compute time (ms)")
         a1.legend(fontsize=8, frameon=False)
         a2.set_ylabel("throughput")
         cap = f"{run.name}: latency and throughput against shape"
         failed = [s for s, g in zip(shapes, ok, strict=True) if not g]
-        if failed:
+        if 0 < len(failed) <= 3:
             cap += f"; failed (shaded red): {', '.join(failed)}"
+        elif failed:
+            cap += f"; {len(failed)} of {len(res)} shapes failed (shaded red; see the table)"
+        if ticks != shapes:
+            cap += "; the axis names shapes by " + (
+                "their dims" if not ticks[0].startswith("#") else "their # in the table"
+            )
         parts.append(_chart(f"dymshape-{k}", fig, cap + "."))
+        figures = ("throughput", "mean_ms", "median_ms", "p99_ms", "min_ms", "max_ms", "count")
         rows = [
             (
                 r.get("index"),
                 r.get("dymshape"),
                 r.get("result"),
                 r.get("batchsize"),
-                r.get("throughput"),
-                r.get("mean_ms"),
-                r.get("median_ms"),
-                r.get("p99_ms"),
-                r.get("min_ms"),
-                r.get("max_ms"),
-                r.get("count"),
-                r.get("error") or "",
+                # A failed shape has no figures: blank, not zeros that read as measurements.
+                *(r.get(f) if good else None for f in figures),
+                _short(str(r.get("error") or "")),
             )
-            for r in res
+            for r, good in zip(res, ok, strict=True)
         ]
         parts.append(
             _table(
@@ -532,7 +555,7 @@ def _dymshape(runs: list[_Run]) -> str:
                     "error",
                 ),
                 rows,
-                text_cols=2,
+                text_cols=(1, 11),
             )
         )
     return "".join(parts)
@@ -670,7 +693,7 @@ def _provenance(runs: list[_Run]) -> str:
             continue
         rows.append((label, *vals))
     head = ["", *(_swatch(r) for r in runs)]
-    return _table("provenance", head, rows, text_cols=len(runs))
+    return _table("provenance", head, rows, text_cols=range(1, len(runs) + 1))
 
 
 def _summary(runs: list[_Run]) -> str:
