@@ -53,7 +53,7 @@ h2{font-size:17px;margin:4px 0 10px;color:#1f3a5f}
 table{border-collapse:collapse;font-size:13px;margin:6px 0;width:100%}
 th,td{border-bottom:1px solid #e8eaef;padding:4px 10px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-td.text{text-align:left;white-space:normal;word-break:break-all;min-width:12em}
+td.text{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:12em}
 thead th{background:#f0f2f6;font-weight:600}
 tr.group th{background:#fafbfc;text-align:left;color:#51607a;font-weight:600}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
