@@ -270,3 +270,27 @@ def test_page_renders_in_headless_chromium(cli, runs, tmp_path):
     assert png.returncode == 0, png.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a drawn page, not blank
+
+
+def test_per_stream_times_and_request_latency_list_when_present_are_drawn(runs):
+    doc = summary(runs, "threads")
+    comp = doc["CPU_compute_time"]
+    doc["concurrency"]["per_stream"] = [
+        {"name": "stream 0", "CPU_compute_time": comp},
+        {"name": "stream 1", "CPU_compute_time": {**comp, "mean": comp["mean"] * 2}},
+    ]
+    doc["concurrency"]["request_latency_list"] = [0.01, 0.02, 0.015, 0.03]
+    page = Page(report_html.render([doc], ["t"]))
+    assert {"stream 0", "stream 1"} <= set(page.charts["per-stream-0"].texts)
+    assert "median 0.0175" in page.svg_text("latency-histogram")
+    assert not any("no per-request list" in n for n in page.notes)
+
+
+def test_launcher_summary_whose_workers_all_failed_still_renders(runs):
+    doc = summary(runs, "devices")
+    for d in doc["devices"]:
+        d["report"], d["error"] = None, "engine failed"
+    page = Page(report_html.render([doc], ["broken"]))
+    assert any("every device worker failed" in n for n in page.notes)
+    rows = {r[0]: r for r in page.tables["devices-table"] if r}
+    assert rows["device 0"][-1] == "engine failed"

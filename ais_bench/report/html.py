@@ -744,20 +744,8 @@ def _summary(runs: list[_Run]) -> str:
 # -- the page --------------------------------------------------------------------------------
 
 
-def render(summaries: list[dict[str, Any]], names: list[str]) -> str:
-    """The HTML page for these summaries, one colour per run (a device worker is a run)."""
-    if len(summaries) != len(names):
-        raise ValueError("one name per summary")
-    runs = _runs(summaries, names)
-    notes: list[str] = []
-    for run in runs:
-        for key in ("error", "interrupted"):
-            if run.doc.get(key):
-                notes.append(_note(f"{run.name}: {key}: {run.doc[key]}", warn=True))
-        w = _get(run.doc, "stability", "warning")
-        if w:
-            notes.append(_note(f"{run.name}: {w}", warn=True))
-
+def _run_sections(runs: list[_Run]) -> list[str]:
+    """The sections drawn from the runs' own figures (all but the device comparison)."""
     sections = [
         _section("provenance-section", "What ran", _provenance(runs)),
         _section("summary-section", "Performance summary", _summary(runs)),
@@ -819,6 +807,32 @@ def render(summaries: list[dict[str, Any]], names: list[str]) -> str:
     dym = _dymshape(runs)
     if dym:
         sections.append(_section("dymshape-section", "Dynamic shapes", dym))
+    return sections
+
+
+def render(summaries: list[dict[str, Any]], names: list[str]) -> str:
+    """The HTML page for these summaries, one colour per run (a device worker is a run)."""
+    if len(summaries) != len(names):
+        raise ValueError("one name per summary")
+    runs = _runs(summaries, names)
+    notes: list[str] = []
+    for run in runs:
+        for key in ("error", "interrupted"):
+            if run.doc.get(key):
+                notes.append(_note(f"{run.name}: {key}: {run.doc[key]}", warn=True))
+        w = _get(run.doc, "stability", "warning")
+        if w:
+            notes.append(_note(f"{run.name}: {w}", warn=True))
+
+    sections = _run_sections(runs) if runs else []
+    if not runs:
+        notes.append(
+            _note(
+                "No run in these summaries produced figures (every device worker "
+                "failed); the device table says why.",
+                warn=True,
+            )
+        )
     dev = _devices(summaries, names)
     if dev:
         sections.append(_section("devices-section", "Devices", dev))
