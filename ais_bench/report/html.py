@@ -268,7 +268,8 @@ def _histogram(cid: str, what: str, data: list[tuple[_Run, np.ndarray]]) -> str:
         bins = np.histogram_bin_edges(
             np.concatenate([a[a <= hi] for _, a in data]), "auto", (lo, hi)
         )
-        bins = bins if bins.size <= 121 else np.linspace(lo, hi, 121)
+        # numpy's rule, kept between 30 bins (a shape to see) and 120 (bars still visible).
+        bins = np.linspace(lo, hi, int(np.clip(bins.size, 31, 121)))
     for run, a in data:
         med, p99 = np.median(a), np.percentile(a, 99)
         ax.hist(a, bins=bins, histtype="stepfilled", alpha=0.22, color=run.color)
