@@ -476,6 +476,10 @@ def _wants_debug(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"]:
+        from ais_bench.report import diff
+
+        return diff.main(argv[1:])
     debug = _wants_debug(argv)
     setup_logging(debug)
     try:

@@ -1,0 +1,1 @@
+"""Reading finished runs back: comparing two summaries."""

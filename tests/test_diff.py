@@ -1,0 +1,203 @@
+"""`ais_bench diff`: real runs written to tmp_path, compared as a user compares them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ais_bench.report.compare import ratio_interval
+from ais_bench.report.diff import EXIT_SLOWER, percentage
+
+# Enough timed iterations that a 2x gap is far outside the bootstrap interval even on a busy host.
+LOOP = "200"
+ONE_THREAD = ("--intra_op_threads", "1")  # a single thread keeps the times tight on a shared host
+
+
+@pytest.fixture(scope="module")
+def runs(cli, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Summaries of real runs: a baseline, the same again, and one without graph optimisation."""
+    root = tmp_path_factory.mktemp("diff_runs")
+    specs = {
+        "base": ("--model", "zoo:resnet", "--loop", LOOP, *ONE_THREAD),
+        "again": ("--model", "zoo:resnet", "--loop", LOOP, *ONE_THREAD),
+        # ORT's fusions halve resnet's time; turning them off is a slowdown that is surely there.
+        "slow": (
+            "--model",
+            "zoo:resnet",
+            "--loop",
+            LOOP,
+            *ONE_THREAD,
+            "--graph_opt_level",
+            "disable",
+        ),
+        "batch4": ("--model", "zoo:resnet_dynamic", "--dymBatch", "4", "--loop", "5", *ONE_THREAD),
+    }
+    out = {}
+    for name, args in specs.items():
+        r = cli(*args, "--output", "out", "--output_dirname", name, cwd=root)
+        assert r.rc == 0, r.text
+        out[name] = root / "out" / f"{name}_summary.json"
+        assert out[name].is_file()
+    return out
+
+
+def diff(cli, tmp_path: Path, *args: object):
+    return cli("diff", *map(str, args), cwd=tmp_path)
+
+
+def ratio_of(result, figure: str = "CPU_compute_time") -> float:
+    return float(result.line(f"{figure} (ms)").split()[4])
+
+
+def one_error_line(result) -> str:
+    assert result.rc == 2, result.text
+    assert "Traceback" not in result.text
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[ERROR] "), result.err
+    assert result.out == ""
+    return lines[0]
+
+
+def test_finds_the_slowdown_and_names_its_cause(cli, runs, tmp_path):
+    r = diff(cli, tmp_path, runs["base"], runs["slow"])
+    assert r.rc == 0, r.text
+    assert "option --graph_opt_level: -  ->  disable" in r.text
+    line = r.line("CPU_compute_time (ms)")
+    assert line.endswith("slower"), line
+    assert ratio_of(r) > 1.2
+    # Point figures have no per-iteration list: a ratio, and no interval.
+    assert "no interval" in r.line("throughput (1/s)")
+    # The other way round it is faster.
+    back = diff(cli, tmp_path, runs["slow"], runs["base"])
+    assert back.line("CPU_compute_time (ms)").endswith("faster")
+
+
+def test_gate_exits_with_its_own_code(cli, runs, tmp_path):
+    r = diff(cli, tmp_path, runs["base"], runs["slow"], "--fail_above", "5%")
+    assert r.rc == EXIT_SLOWER == 3, r.text
+    assert "[FAIL] B is slower than A by more than 5%: CPU_compute_time" in r.text
+    # The same gap under a looser limit, and an improvement, both pass.
+    loose = diff(cli, tmp_path, runs["base"], runs["slow"], "--fail_above", "500")
+    assert loose.rc == 0 and "[PASS]" in loose.text, loose.text
+    better = diff(cli, tmp_path, runs["slow"], runs["base"], "--fail_above", "5")
+    assert better.rc == 0, better.text
+
+
+def test_a_summary_against_itself_is_no_difference(cli, runs, tmp_path):
+    r = diff(cli, tmp_path, runs["base"], runs["base"], "--fail_above", "0%")
+    assert r.rc == 0, r.text
+    assert "setup: the same in A and B" in r.text
+    line = r.line("CPU_compute_time (ms)")
+    assert line.endswith("no significant difference"), line
+    assert ratio_of(r) == 1.0
+
+
+def test_two_runs_of_one_config_agree_within_tolerance(cli, runs, tmp_path):
+    # Other load on a shared host moves a run's times; a generous limit keeps this test honest.
+    r = diff(cli, tmp_path, runs["base"], runs["again"], "--fail_above", "100%")
+    assert r.rc == 0, r.text
+    assert 0.5 < ratio_of(r) < 2.0
+    assert "option --" not in r.text  # only the output names differ, and they are not shown
+
+
+def test_refuses_other_model_or_shape_unless_forced(cli, runs, tmp_path):
+    line = one_error_line(diff(cli, tmp_path, runs["base"], runs["batch4"]))
+    assert "resnet-v1.onnx vs" in line and "resnet_dynamic-v1.onnx" in line
+    assert "batchsize 1 vs 4" in line and "dymBatch (none) vs 4" in line
+    assert "--force" in line
+    forced = diff(cli, tmp_path, runs["base"], runs["batch4"], "--force")
+    assert forced.rc == 0, forced.text
+    assert "[WARNING] compared anyway (--force)" in forced.text
+    assert "batchsize: 1  ->  4" in forced.text
+
+
+def test_summary_without_lists_compares_medians(cli, runs, tmp_path):
+    old = json.loads(runs["base"].read_text())
+    del old["CPU_compute_time_list"]
+    path = tmp_path / "old_summary.json"
+    path.write_text(json.dumps(old))
+    r = diff(cli, tmp_path, runs["base"], path)
+    assert r.rc == 0, r.text
+    assert "has no per-iteration lists" in r.line("[WARNING] B (")
+    assert r.line("CPU_compute_time (ms)").endswith("no interval (no per-iteration list in B)")
+    assert ratio_of(r) == 1.0
+    gated = one_error_line(diff(cli, tmp_path, runs["base"], path, "--fail_above", "5"))
+    assert "--fail_above needs per-iteration lists" in gated
+
+
+def test_several_devices_summary(cli, runs, tmp_path):
+    r = cli(
+        "--model",
+        "zoo:resnet",
+        "--loop",
+        "10",
+        "--device",
+        "0,1",
+        "--output",
+        "out",
+        "--output_dirname",
+        "multi",
+        cwd=tmp_path,
+    )
+    assert r.rc == 0, r.text
+    d = diff(cli, tmp_path, runs["base"], tmp_path / "out" / "multi_summary.json")
+    assert d.rc == 0, d.text
+    assert "workers: 1  ->  2" in d.text
+    assert "option --device: -  ->  0,1" in d.text
+    assert "[" in d.line("CPU_compute_time (ms)")  # the workers' lists pooled: an interval
+
+
+@pytest.mark.parametrize(
+    ("make", "expect"),
+    [
+        (lambda p, base: None, "no such file"),
+        (lambda p, base: p.write_text(base.read_text()[:500]), "not valid JSON (the file ends"),
+        (lambda p, base: p.write_text("<html>"), "is not valid JSON"),
+        (lambda p, base: p.write_text('{"model": "m.onnx"}'), "is not an ais_bench summary"),
+        (lambda p, base: p.write_text("[1, 2]"), "is not an ais_bench summary"),
+        (lambda p, base: p.mkdir(), "is a folder"),
+    ],
+    ids=["missing", "truncated", "not-json", "other-json", "json-list", "folder"],
+)
+def test_bad_summary_files(cli, runs, tmp_path, make, expect):
+    bad = tmp_path / "B_summary.json"
+    make(bad, runs["base"])
+    line = one_error_line(diff(cli, tmp_path, runs["base"], bad))
+    assert expect in line and "B_summary.json" in line
+
+
+@pytest.mark.parametrize("value", ["five", "5%%", "", "nan"])
+def test_bad_percentage(cli, runs, tmp_path, value):
+    line = one_error_line(diff(cli, tmp_path, runs["base"], runs["base"], "--fail_above", value))
+    assert "--fail_above" in line
+
+
+def test_module_entry_point(cli_env, runs, tmp_path):
+    p = subprocess.run(
+        [sys.executable, "-m", "ais_bench.report.diff", str(runs["base"]), str(runs["base"])],
+        cwd=tmp_path,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "no significant difference" in p.stdout
+
+
+@pytest.mark.parametrize(("text", "fraction"), [("5%", 0.05), ("5", 0.05), (" 2.5 % ", 0.025)])
+def test_percentage_forms(text, fraction):
+    assert percentage(text) == pytest.approx(fraction)
+
+
+def test_interval_brackets_the_true_ratio():
+    rng = np.random.default_rng(7)
+    a = rng.lognormal(np.log(10.0), 0.1, 300)
+    b = rng.lognormal(np.log(12.0), 0.1, 300)
+    low, high = ratio_interval(a, b)
+    assert low < 1.2 < high and low > 1.0
