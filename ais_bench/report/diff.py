@@ -47,9 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Compare two runs' summaries (the NAME_summary.json files that "
         "--output DIR --output_dirname NAME writes): the ratio B/A of each figure's median, "
-        "a 95%% bootstrap interval where both runs kept per-iteration times, and a verdict.",
+        "a 95% bootstrap interval where both runs kept per-iteration times, and a verdict.",
         epilog=f"exit codes: 0 compared; 2 bad input or different models/shapes; {EXIT_SLOWER} "
-        "B slower than A by more than --fail_above with 95%% confidence",
+        "B slower than A by more than --fail_above with 95% confidence",
     )
     p.add_argument("a", type=Path, metavar="A_summary.json", help="the baseline run")
     p.add_argument("b", type=Path, metavar="B_summary.json", help="the run to judge against A")
