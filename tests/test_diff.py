@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,28 @@ def test_summary_without_lists_compares_medians(cli, runs, tmp_path):
     assert "--fail_above needs per-iteration lists" in gated
 
 
+def test_interrupted_run_is_flagged(cli, runs, tmp_path):
+    cut = json.loads(runs["base"].read_text())
+    cut["interrupted"] = True
+    path = tmp_path / "cut_summary.json"
+    path.write_text(json.dumps(cut))
+    r = diff(cli, tmp_path, runs["base"], path)
+    assert r.rc == 0, r.text
+    assert "was interrupted" in r.line("[WARNING] B (")
+
+
+def test_same_file_name_other_content_is_another_model(cli, runs, tmp_path, zoo_path):
+    data = json.loads(runs["base"].read_text())
+    impostor = tmp_path / "elsewhere" / Path(data["model"]).name
+    impostor.parent.mkdir()
+    shutil.copyfile(zoo_path("tiny"), impostor)
+    data["model"] = str(impostor)
+    path = tmp_path / "impostor_summary.json"
+    path.write_text(json.dumps(data))
+    line = one_error_line(diff(cli, tmp_path, runs["base"], path))
+    assert f"model {json.loads(runs['base'].read_text())['model']} vs {impostor}" in line
+
+
 def test_several_devices_summary(cli, runs, tmp_path):
     r = cli(
         "--model",
@@ -161,12 +184,13 @@ def test_several_devices_summary(cli, runs, tmp_path):
     [
         (lambda p, base: None, "no such file"),
         (lambda p, base: p.write_text(base.read_text()[:500]), "not valid JSON (the file ends"),
+        (lambda p, base: p.write_text(base.read_text()[:-3]), "not valid JSON (the file ends"),
         (lambda p, base: p.write_text("<html>"), "is not valid JSON"),
         (lambda p, base: p.write_text('{"model": "m.onnx"}'), "is not an ais_bench summary"),
         (lambda p, base: p.write_text("[1, 2]"), "is not an ais_bench summary"),
         (lambda p, base: p.mkdir(), "is a folder"),
     ],
-    ids=["missing", "truncated", "not-json", "other-json", "json-list", "folder"],
+    ids=["missing", "truncated", "truncated-end", "not-json", "other-json", "json-list", "folder"],
 )
 def test_bad_summary_files(cli, runs, tmp_path, make, expect):
     bad = tmp_path / "B_summary.json"

@@ -113,16 +113,16 @@ def _fmt(x: float) -> str:
 
 
 def figure_lines(rows: list[Comparison]) -> list[str]:
-    head = f"{'figure':<26} {'A median':>11} {'B median':>11} {'B/A':>7}  {'95% CI':<17} verdict"
-    out = [head]
-    for r in rows:
+    names = [f"{r.name.removeprefix('concurrency.')} ({r.unit})" for r in rows]
+    w = max(len("figure"), *map(len, names))
+    out = [f"{'figure':<{w}} {'A median':>11} {'B median':>11} {'B/A':>7}  {'95% CI':<17} verdict"]
+    for name, r in zip(names, rows, strict=True):
         ci = f"[{r.low:.3f}, {r.high:.3f}]" if r.low is not None and r.high is not None else "-"
         verdict = r.verdict.value
         if r.verdict is Verdict.NO_INTERVAL:
             verdict = f"no interval ({r.why_no_interval})"
-        name = f"{r.name} ({r.unit})"
         out.append(
-            f"{name:<26} {_fmt(r.a):>11} {_fmt(r.b):>11} {r.ratio:>7.3f}  {ci:<17} {verdict}"
+            f"{name:<{w}} {_fmt(r.a):>11} {_fmt(r.b):>11} {r.ratio:>7.3f}  {ci:<17} {verdict}"
         )
     return out
 
@@ -147,6 +147,8 @@ def run(ns: argparse.Namespace) -> int:
     if why:
         print(f"[WARNING] compared anyway (--force): {why.split(', so ')[0]}")
     for s, who in ((a, "A"), (b, "B")):
+        if s.incomplete:
+            print(f"[WARNING] {who} ({s.path}) {s.incomplete}")
         if not s.has_lists:
             print(
                 f"[WARNING] {who} ({s.path}) has no per-iteration lists (an older or interrupted "

@@ -70,6 +70,7 @@ class Summary:
     model_path: str
     shapes: dict[str, str]
     has_lists: bool
+    incomplete: str = ""  # why the run stopped early, when it did
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -103,9 +104,11 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file ends early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        body = text.strip()
+        cut = body[:1] in ("{", "[") and body[-1:] not in ("}", "]")
+        hint = " (the file ends early: truncated?)" if cut else ""
         raise UserError(
-            f"{path} is not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+            f"{path} is not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno}); "
             "rerun the benchmark to write it again"
         ) from None
 
@@ -239,7 +242,16 @@ def load(path: Path) -> Summary:
         model_path=model_path,
         shapes=shapes,
         has_lists=any(f.samples is not None for f in figures.values()),
+        incomplete=_incomplete(data, reports),
     )
+
+
+def _incomplete(data: dict[str, Any], reports: list[dict[str, Any]]) -> str:
+    if any(r.get("error") for r in reports):
+        return "failed part way (its summary keeps what completed)"
+    if data.get("interrupted") or any(r.get("interrupted") for r in reports):
+        return "was interrupted (its summary keeps what completed)"
+    return ""
 
 
 def file_hash(path: str) -> str | None:
