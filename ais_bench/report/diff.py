@@ -79,8 +79,8 @@ def _same_model(a: Summary, b: Summary) -> bool:
     return a.model == b.model
 
 
-def refusal(a: Summary, b: Summary) -> str | None:
-    """Why the two runs are not comparable as they stand, or None."""
+def input_differences(a: Summary, b: Summary) -> str | None:
+    """What makes the two runs' times incomparable (model, shapes), or None."""
     what = []
     if not _same_model(a, b):
         what.append(f"model {a.model_path or a.model} vs {b.model_path or b.model}")
@@ -88,12 +88,7 @@ def refusal(a: Summary, b: Summary) -> str | None:
         va, vb = a.shapes.get(key, "(none)"), b.shapes.get(key, "(none)")
         if va != vb:
             what.append(f"{key.lstrip('-')} {va} vs {vb}")
-    if not what:
-        return None
-    return (
-        f"A and B ran different inputs ({'; '.join(what)}), so their times are not comparable; "
-        "pass --force to compare them anyway"
-    )
+    return f"A and B ran different inputs ({'; '.join(what)})" if what else None
 
 
 def provenance_lines(a: Summary, b: Summary) -> list[str]:
@@ -129,9 +124,11 @@ def figure_lines(rows: list[Comparison]) -> list[str]:
 
 def run(ns: argparse.Namespace) -> int:
     a, b = load(ns.a), load(ns.b)
-    why = refusal(a, b)
+    why = input_differences(a, b)
     if why and not ns.force:
-        raise UserError(why)
+        raise UserError(
+            f"{why}, so their times are not comparable; pass --force to compare them anyway"
+        )
     common = [name for name in a.figures if name in b.figures]
     if not common:
         raise UserError(f"{ns.a} and {ns.b} share no figure to compare")
@@ -145,7 +142,7 @@ def run(ns: argparse.Namespace) -> int:
     print(f"A: {ns.a}")
     print(f"B: {ns.b}")
     if why:
-        print(f"[WARNING] compared anyway (--force): {why.split(', so ')[0]}")
+        print(f"[WARNING] compared anyway (--force): {why}")
     for s, who in ((a, "A"), (b, "B")):
         if s.incomplete:
             print(f"[WARNING] {who} ({s.path}) {s.incomplete}")
