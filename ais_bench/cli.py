@@ -480,6 +480,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ais_bench.report.cli_report import main as report_main
 
         return report_main(argv[1:])
+    if argv[:1] == ["diff"]:
+        from ais_bench.report import diff
+
+        return diff.main(argv[1:])
     debug = _wants_debug(argv)
     setup_logging(debug)
     try:

@@ -1,1 +1,1 @@
-"""What a run reports, after the timed loop: renderers of summaries and per-iteration stamps."""
+"""After a run: renderers of summaries and stamps, and reading finished runs back to compare them."""
