@@ -479,6 +479,14 @@ def wants_debug(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        from ais_bench.report.cli_report import main as report_main
+
+        return report_main(argv[1:])
+    if argv[:1] == ["diff"]:
+        from ais_bench.report import diff
+
+        return diff.main(argv[1:])
     debug = wants_debug(argv)
     setup_logging(debug)
     try:

@@ -112,8 +112,8 @@ def report_to_json(r: Report) -> dict[str, Any]:
             "pinned_cores": r.cpu_cores,
             "intra_op_threads": r.intra_op_threads,
         },
-        "stability": {**r.compute.stability_json(), "warning": r.stability_warning()},
         "detail": detail,
+        "stability": {**r.compute.stability_json(), "warning": r.stability_warning()},
     }
 
 

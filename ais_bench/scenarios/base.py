@@ -63,6 +63,11 @@ class StampRecorder:
         """The stamps so far: 4 rows, one column per iteration."""
         return np.array([col[: self.n] for col in self.stamps], dtype=np.int64).reshape(4, self.n)
 
+    def durations_ms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """h2d, compute and d2h of each iteration, in milliseconds."""
+        d = np.diff(self.array(), axis=0) / 1e6
+        return d[0], d[1], d[2]
+
 
 @dataclass
 class Timings:

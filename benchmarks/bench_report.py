@@ -1,0 +1,78 @@
+"""How long the report writers take after a long run: the HTML page, the Chrome trace, the
+per-iteration CSV and the terminal glance, for N real iterations of zoo:tiny (stamped by
+StampRecorder on a real ONNX Runtime session, summary written by the CLI).
+
+    python benchmarks/bench_report.py [--iters 100000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ais_bench import backends, zoo
+from ais_bench.config import RunConfig
+from ais_bench.inputs.batch import Batch
+from ais_bench.report import glance, html, iterations_csv, trace
+from ais_bench.report.stamps import RunStamps, TrackStamps
+from ais_bench.scenarios.base import StampRecorder, warm_up
+
+
+def timed(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iters", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        subprocess.run(
+            [sys.executable, "-m", "ais_bench", "--model", "zoo:tiny", "--loop", str(a.iters),
+             "--output", str(d), "--output_dirname", "run"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        doc = json.loads((d / "run_summary.json").read_text())
+        session = backends.open(RunConfig(model=str(zoo.path("tiny"))).engine)
+        warm_up([session], Batch([np.ones((1, 16), np.float32)] * 2), 1)
+        rec = StampRecorder(a.iters)
+        for _ in range(a.iters):
+            rec.step(session)
+        session.close()
+        run = RunStamps((TrackStamps.from_recorder("main", rec.stamps, rec.n),))
+        _, compute, _ = rec.durations_ms()
+        page = html.render([doc], ["run"])
+        results = {
+            "html render": timed(lambda: html.render([doc], ["run"]), a.rounds),
+            "trace write": timed(lambda: trace.write(run, d / "trace.json"), a.rounds),
+            "csv write": timed(lambda: iterations_csv.write(run, d / "it.csv"), a.rounds),
+            "glance": timed(lambda: glance.line(compute), a.rounds),
+        }
+        print(f"{a.iters} iterations, median of {a.rounds} round(s):")
+        for k, v in results.items():
+            print(f"  {k:12s} {v:8.3f} s")
+        mb = {n: (d / n).stat().st_size / 1e6 for n in ("trace.json", "it.csv")}
+        print(
+            f"  page {len(page) / 1e6:.2f} MB, trace {mb['trace.json']:.1f} MB, "
+            f"csv {mb['it.csv']:.1f} MB"
+        )
+        print("  " + glance.line(compute))
+
+
+if __name__ == "__main__":
+    main()
