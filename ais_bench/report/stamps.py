@@ -2,7 +2,7 @@
 
 This is the input of the trace and the per-iteration CSV. The loops record four stamps per
 iteration (h2d start, h2d end = compute start, compute end = d2h start, d2h end; see
-runner.StampRecorder); the pipeline records six, since its stages run on different threads.
+scenarios.base.StampRecorder); the pipeline records six, since its stages run on different threads.
 Both become the six rows of `TrackStamps.stamps`.
 """
 
