@@ -1,1 +1,1 @@
-"""After a run: renderers of summaries and stamps, and reading finished runs back to compare them."""
+"""After a run: renderers of summaries and stamps, and reading saved runs back to compare them."""
