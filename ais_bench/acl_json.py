@@ -52,6 +52,11 @@ def read(path: Path | str) -> AclConfig:
         raise UserError(f"--acl_json_path {path}: file not found (pass the path of an acl.json)")
     if path.is_dir():
         raise UserError(f"--acl_json_path {path} is a directory; pass the acl.json file itself")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise UserError(
+            f"--acl_json_path {path} is not a regular file (a pipe or a device); pass the "
+            "acl.json file itself"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -62,6 +67,11 @@ def read(path: Path | str) -> AclConfig:
         raise UserError(
             f"--acl_json_path {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}"
+        ) from None
+    except RecursionError:
+        raise UserError(
+            f"--acl_json_path {path}: nested too deeply to read; an acl.json holds a "
+            '"profiler" or "dump" section a few levels deep'
         ) from None
     return parse(data, path)
 
