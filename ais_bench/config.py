@@ -267,18 +267,12 @@ class RunConfig:
         if acl is not None:
             where = f"--acl_json_path {acl.path}"
             profiler_root = dump_root = None
+            # No folder in the file: OUTPUT/<name>, or without --output ./<name>, as the
+            # original's runtime writes into the working directory.
             if acl.profiler:
-                profiler_root = acl.profiler_output or self._default_folder(
-                    "profiler",
-                    f'{where} turns the profiler on but gives no "output" and --output is not '
-                    'set: add "output": "DIR" to its profiler section, or pass --output DIR',
-                )
+                profiler_root = acl.profiler_output or self._acl_default_folder("profiler")
             if acl.dump:
-                dump_root = acl.dump_path or self._default_folder(
-                    "dump",
-                    f'{where} asks for a dump but gives no "dump_path" and --output is not set: '
-                    'add "dump_path": "DIR" to its dump section, or pass --output DIR',
-                )
+                dump_root = acl.dump_path or self._acl_default_folder("dump")
             return Inspection(profiler_root, dump_root, acl.dump_mode, acl.dump_list, where)
         _require(
             not (self.profiler and self.dump),
@@ -296,6 +290,9 @@ class RunConfig:
             )
             return Inspection(dump_root=root, source="--dump")
         return Inspection()
+
+    def _acl_default_folder(self, name: str) -> Path:
+        return Path(self.output) / name if self.output is not None else Path(name)
 
     def _default_folder(self, name: str, missing_output: str) -> Path:
         if self.output is None:
