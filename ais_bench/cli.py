@@ -206,7 +206,8 @@ def build_parser() -> Parser:
         "--device",
         type=device_ids,
         default=[0],
-        help="device id, or several (0,1,2,3) for one worker process per device, run together; "
+        help="device id (0 to 255), or several (0,1,2,3) for one worker process per id, run "
+        "together (an id may repeat: 0,0 runs two workers on device 0); "
         "GPU backends: CUDA device ids; CPU: the ids name workers, each pinned to its own "
         "share of the cores",
     )
