@@ -126,7 +126,7 @@ def failing_node(error: str) -> tuple[str, str] | None:
     return (m["op"], m["name"]) if m else None
 
 
-def claim_index(folder: Path) -> tuple[int, Path]:
+def claim_index(folder: Path) -> tuple[int, Path | None]:
     """The first index with no files in `folder`, held by a lock file until its files exist.
 
     Several workers (one per --device) can fail at once into the same folder: creating the lock
@@ -141,6 +141,10 @@ def claim_index(folder: Path) -> tuple[int, Path]:
         except FileExistsError:
             k += 1
             continue
+        except OSError:  # no lock possible (a read-only folder): the first free index
+            while any(folder.glob(f"{PREFIX}{k}_*")):
+                k += 1
+            return k, None
         if any(folder.glob(f"{PREFIX}{k}_*")):
             lock.unlink(missing_ok=True)
             k += 1
@@ -161,7 +165,8 @@ def save(
     try:
         return _save(cfg, error, input_names, arrays, ExceptionFiles(folder, index))
     finally:
-        lock.unlink(missing_ok=True)
+        if lock is not None:
+            lock.unlink(missing_ok=True)
 
 
 def _save(

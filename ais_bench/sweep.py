@@ -149,6 +149,8 @@ def run(cfg: RunConfig) -> Report:
                     runs.append(p.failed(error))
                     continue
                 results.append(result)
+                for ms in result.compute_ms:
+                    log.debug("model compute cost : %f", ms)
                 one = dataclasses.replace(
                     base,
                     batchsize=p.batchsize,
