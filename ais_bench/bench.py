@@ -199,6 +199,9 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
     cfg = concurrency.fit_threads(cfg)
     insp = check_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    if out is not None:
+        check_summary_target(out)
+        log.info("output path:%s", out.folder)
     run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
     prof = (
         profiling.ProfilerRun.prepare(insp.profiler_root, run_name)
@@ -223,6 +226,7 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
             log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
             for line in describe_model(session):
                 log.debug("%s", line)
+            check_has_inputs(cfg, session)
             input_names = [s.name for s in session.inputs]
             fixed = None if cfg.auto_mode else resolve_shapes(cfg, session.inputs)
             plan = plan_inputs(cfg, session, fixed)
@@ -316,6 +320,27 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
         report.summary_path = str(out.summary_path)
         report.save(out.summary_path)
     return report
+
+
+def check_has_inputs(cfg: RunConfig, session: Session) -> None:
+    """A model without inputs computes the same constant every time: nothing to feed or time."""
+    if not session.inputs:
+        given = " (and --input has nothing to feed)" if cfg.input else ""
+        raise UserError(
+            f"model {cfg.model} has no inputs{given}: ais_bench times a model on the data fed "
+            "to its inputs; check that --model is the model you meant"
+        )
+
+
+def check_summary_target(out: OutputDir) -> None:
+    """Refuse, before anything runs, a summary path that cannot be written as a file: found
+    after the run, the measurement would be lost."""
+    path = out.summary_path
+    if path.is_dir() or (path.exists() and not path.is_file()):
+        raise UserError(
+            f"the summary file {path} exists and is not a regular file (a folder?): move it "
+            "away, or pass another --output or --output_dirname"
+        )
 
 
 def check_inspection(cfg: RunConfig) -> Inspection:

@@ -143,8 +143,16 @@ def gpu_count() -> int | None:
 
 
 def check_devices(backend: str, ids: Sequence[int]) -> None:
-    """Refuse ids the backend does not have; warn when CPU workers outnumber the cores."""
+    """Refuse ids the backend does not have; warn when workers share a device or the cores."""
     shown = ",".join(map(str, ids))
+    shared = sorted({d for d in ids if list(ids).count(d) > 1})
+    if shared:
+        log.warning(
+            "--device %s: device(s) %s given more than once: those workers share the device, "
+            "so each one's figure drops",
+            shown,
+            ",".join(map(str, shared)),
+        )
     if backend in GPU_BACKENDS:
         n = gpu_count()
         if n is not None:
@@ -325,7 +333,7 @@ class MultiReport:
     def to_json(self) -> dict[str, Any]:
         reports = [o.report for o in self.outcomes if o.report is not None]
         return {
-            "args": " ".join(self.args),
+            "args": list(self.args),
             "devices": [o.to_json() for o in self.outcomes],
             "total": {
                 "throughput": self.total_throughput,
@@ -364,7 +372,13 @@ def model_input_specs(model: str) -> list[Any]:
 
     from ais_bench.backends.base import TensorSpec
 
-    graph = onnx.load(model, load_external_data=False).graph
+    try:
+        graph = onnx.load(model, load_external_data=False).graph
+    except Exception as exc:  # protobuf's DecodeError, onnx's own errors, OSError
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"cannot load model {model}: {text} (is it a complete .onnx file?)"
+        ) from None
     weights = {t.name for t in graph.initializer}
     specs = []
     for v in graph.input:
@@ -419,6 +433,11 @@ def run(cfg: RunConfig) -> MultiReport:
     provider_list(cfg.backend, ids[0])  # a missing provider: one error, not one per worker
     check_devices(cfg.backend, ids)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    if out is not None:
+        from ais_bench.bench import check_summary_target
+
+        check_summary_target(out)
+        log.info("output path:%s", out.folder)
     specs = worker_specs(cfg, ids, out.folder if out else None)
     log.info(
         "multidevice run: %d workers on devices %s%s",

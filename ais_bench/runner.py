@@ -89,10 +89,18 @@ class RunResult:
 
 def warm_up(session: Session, batch: Batch, count: int) -> None:
     session.stage(batch.arrays)
+    # Untimed, so the log line may sit inside the loop: with --debug the original prints one
+    # cost line per execution, warm-up included, and scripts skip the first ones as warm-up.
+    debug = log.isEnabledFor(logging.DEBUG)
+    pc = time.perf_counter_ns
     for _ in range(count):
         session.h2d()
+        t0 = pc()
         session.compute()
+        t1 = pc()
         session.d2h()
+        if debug:
+            log.debug("model compute cost : %f", (t1 - t0) / 1e6)
     # --outputSize (issue 4): output shapes are known once a run at these shapes has happened.
     session.bind_output_buffers(observed=count > 0)
     log.info("warm up %d done", count)

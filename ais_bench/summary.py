@@ -113,9 +113,16 @@ class Stats:
 
     def stability_line(self, label: str) -> str:
         lo, hi = self.ci95
+        # A time cannot be negative: an interval reaching below zero only says the run was too
+        # short to pin the mean down, so say that instead of printing a negative bound.
+        ci = (
+            f"mean 95% CI = [{lo:.6g}, {hi:.6g}] ms"
+            if lo >= 0
+            else "mean 95% CI: too few iterations to bound the mean"
+        )
         return (
             f"{label} stability: stdev = {self.stdev:.6g} ms, CV = {100 * self.cv:.3g}%, "
-            f"mean 95% CI = [{lo:.6g}, {hi:.6g}] ms (n = {self.count})"
+            f"{ci} (n = {self.count})"
         )
 
     def percentiles_line(self, label: str) -> str:
@@ -315,10 +322,11 @@ class Report:
             f"throughput 1000*batchsize.mean({bs})/{self.compute_label}.mean({self.compute.mean}): "
             f"{self.throughput}"
         )
+        out.append(RULE)
+        # After the closing rule: scripts parse the guide's block, which must stay as it is.
         if self.profiled:
             out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
                        "its overhead)")
-        out.append(RULE)
         return out
 
     def e2e_lines(self) -> list[str]:
@@ -346,7 +354,7 @@ class Report:
         label = self.compute_label
         return {
             "filesinfo": self.filesinfo,
-            "args": " ".join(self.args),
+            "args": list(self.args),  # the command line as a list, as the original writes it
             label: self.compute.to_json(),
             "H2D_latency": self.h2d.to_json(),
             "D2H_latency": self.d2h.to_json(),

@@ -1,9 +1,11 @@
 """--dymShape_range: run every shape of a range in one process, then print one table.
 
 The model is loaded once. Each shape gets its own generated data, warm-up and timed loop
-through the ordinary runner; a shape the engine rejects is recorded as failed and the sweep goes
-on. Every shape is checked against the model (names, ranks, fixed dims) before anything runs, so
-a bad spec is a plain bad-input error, not a table of failures.
+through the ordinary runner; a shape that cannot run (a dim the model fixes otherwise, or one the
+engine rejects) is recorded as failed and the sweep goes on. Input names and ranks are the same
+for every shape of a spec, so those are checked per spec before anything runs: a misspelt name
+is a plain bad-input error, not a table of failures. Shapes are generated one at a time, so a
+huge range starts at once and holds one shape in memory, not the whole plan.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -32,22 +35,47 @@ CSV_NAME = "dymshape_range.csv"
 class Planned:
     index: int
     text: str  # the shapes in --dymShape's grammar
-    fixed: list[tuple[int, ...]]  # every input's shape, in input order
+    fixed: list[tuple[int, ...]] | None  # every input's shape, in input order; None: cannot run
     batchsize: float
+    error: str | None = None  # why the shape cannot run on this model
 
     def failed(self, error: str) -> ShapeRun:
         return ShapeRun(self.index, self.text, self.batchsize, Stats.of(np.empty(0)), error)
 
 
-def plan(cfg: RunConfig, specs: list[TensorSpec]) -> list[Planned]:
-    """Every shape of cfg.dymShape_range, resolved against the model, in sweep order."""
+def check_specs(rng: shapes.ShapeRange, specs: list[TensorSpec]) -> None:
+    """Refuse a spec whose names or ranks do not fit the model, before any shape runs.
+
+    Each spec is tried with the model's own value wherever the model fixes a dim, so only what
+    is wrong for every shape of the spec (names, ranks, inputs left out) fails here.
+    """
+    by_name = {s.name: s for s in specs}
+    for spec in rng.specs:
+        probe: dict[str, tuple[int, ...]] = {}
+        for name, dims in spec.inputs:
+            model = by_name.get(name)
+            first = [c[0] for c in dims]
+            if model is not None and len(model.shape) == len(first):
+                first = [
+                    d if isinstance(d, int) and d >= 0 else v
+                    for d, v in zip(model.shape, first, strict=True)
+                ]
+            probe[name] = tuple(first)
+        shapes.resolve(specs, dims=probe, dims_option=f"--dymShape_range {spec.source}")
+
+
+def plan(cfg: RunConfig, specs: list[TensorSpec]) -> Iterator[Planned]:
+    """Every shape of cfg.dymShape_range, resolved against the model, in sweep order, lazily."""
     assert cfg.dymShape_range is not None
-    out = []
     for i, given in enumerate(cfg.dymShape_range.shapes()):
-        fixed = shapes.resolve(specs, dims=given, dims_option="--dymShape_range")
         bs = cfg.batchsize if cfg.batchsize is not None else shapes.first_dim(given)
-        out.append(Planned(i, shapes.format_shapes(given), fixed, bs))
-    return out
+        text = shapes.format_shapes(given)
+        try:
+            fixed = shapes.resolve(specs, dims=given, dims_option="--dymShape_range")
+        except UserError as exc:
+            yield Planned(i, text, None, bs, str(exc))
+            continue
+        yield Planned(i, text, fixed, bs)
 
 
 def _first_line(text: str) -> str:
@@ -72,17 +100,27 @@ def run(cfg: RunConfig) -> Report:
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in bench.describe_model(session):
             log.debug("%s", line)
+        assert cfg.dymShape_range is not None
+        bench.check_has_inputs(cfg, session)
+        check_specs(cfg.dymShape_range, session.inputs)
+        total = cfg.dymShape_range.count()
         todo = plan(cfg, session.inputs)
         if cfg.output is not None:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
-        log.info("dymShape_range: %d shape(s) to run", len(todo))
-        width = len(str(len(todo) - 1))
+            bench.check_summary_target(out)
+            log.info("output path:%s", out.folder)
+        log.info("dymShape_range: %d shape(s) to run", total)
+        width = len(str(total - 1))
         # Each shape's own summary block; host facts are gathered once, not per shape.
         base = bench.make_report(cfg, session, _pool([], 0, False), 1, start, start)
         progress = cfg.progress if cfg.progress is not None else False
         try:
             for p in todo:
-                log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
+                log.info("dymShape_range %d/%d: %s", p.index + 1, total, p.text)
+                if p.fixed is None:
+                    log.warning("dymShape_range %s failed: %s", p.text, p.error)
+                    runs.append(p.failed(p.error or "cannot run on this model"))
+                    continue
                 try:
                     data = inputs.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
                 except UserError as exc:
@@ -111,6 +149,8 @@ def run(cfg: RunConfig) -> Report:
                     runs.append(p.failed(error))
                     continue
                 results.append(result)
+                for ms in result.compute_ms:
+                    log.debug("model compute cost : %f", ms)
                 one = dataclasses.replace(
                     base,
                     batchsize=p.batchsize,
@@ -128,9 +168,9 @@ def run(cfg: RunConfig) -> Report:
     finally:
         session.close()
     end = time.time()
-    table = RangeSummary(runs, len(todo))
+    table = RangeSummary(runs, total)
     ok = table.ok_runs
-    pooled = _pool(results, len(todo), interrupted)
+    pooled = _pool(results, total, interrupted)
     batchsize = float(np.mean([r.batchsize for r in ok])) if ok else 1.0
     report = bench.make_report(cfg, session, pooled, batchsize, start, end)
     report.dymshape_range = table

@@ -61,6 +61,11 @@ def check_model_path(model: str) -> Path:
         )
     if path.is_dir():
         raise UserError(f"--model must be an .onnx file, but {model} is a directory")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise UserError(
+            f"--model must be an .onnx file, but {model} is not a regular file (a pipe or a "
+            "device)"
+        )
     return path
 
 
