@@ -1,7 +1,9 @@
 """The guide's acl.json: a profiler or dump section, read and validated once into AclConfig.
 
-Only the keys that mean something on ONNX Runtime are honoured; CANN-only keys (aic_metrics,
-dump_step, ...) are reported under --debug and ignored.
+Only the keys that mean something on ONNX Runtime are honoured; other keys (CANN-only ones
+such as aic_metrics or dump_step, or typos) get one warning and are ignored, as the original
+leaves them to its runtime. An empty "output" or "dump_path" is a warning too: the default folder
+is used. Broken JSON and values of the wrong kind are one-line errors.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def read(path: Path | str) -> AclConfig:
         )
     if path.is_dir():
         raise UserError(f"--acl_json_path {path} is a directory; pass the acl.json file itself")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise UserError(
+            f"--acl_json_path {path} is not a regular file (a pipe or a device); pass the "
+            "acl.json file itself"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -64,6 +71,11 @@ def read(path: Path | str) -> AclConfig:
         raise UserError(
             f"--acl_json_path {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}"
+        ) from None
+    except RecursionError:
+        raise UserError(
+            f"--acl_json_path {path}: nested too deeply to read; an acl.json holds a "
+            '"profiler" or "dump" section a few levels deep'
         ) from None
     return parse(data, path)
 
@@ -101,8 +113,12 @@ def parse(data: Any, path: Path) -> AclConfig:
             f"{where} turns on both profiler and dump; they cannot run together: keep one "
             "section (or set profiler.switch to \"off\")"
         )
-    for key in ignored:
-        log.debug("%s: ignoring key %r (not used on ONNX Runtime)", where, key)
+    if ignored:
+        log.warning(
+            "%s: ignoring key(s) %s (not used on ONNX Runtime)",
+            where,
+            ", ".join(repr(k) for k in ignored),
+        )
     return AclConfig(
         path=path,
         profiler=profiler,
@@ -132,8 +148,11 @@ def _switch(value: Any, what: str) -> bool:
 def _opt_path(value: Any, what: str) -> Path | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         raise UserError(f"{what} must be a folder path string, got {value!r}")
+    if not value.strip():
+        log.warning("%s is empty: using the default folder", what)
+        return None
     return Path(value)
 
 

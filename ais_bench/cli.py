@@ -24,6 +24,7 @@ from ais_bench.config import (
     MAX_THREADS,
     OUTFMTS,
     PURE_DATA_TYPES,
+    RUN_MODES,
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
@@ -77,10 +78,11 @@ def lower_choice(choices: Sequence[str]):
 
 
 def device_ids(text: str) -> list[int]:
+    """'0' or '0,1,2'; an id may repeat (two workers on one device), as in the original."""
     parts = [p.strip() for p in text.split(",")]
     ids = []
     for p in parts:
-        if not p.isdigit():
+        if not (p.isascii() and p.isdigit()):
             raise argparse.ArgumentTypeError(
                 f"expected device ids like 0 or 0,1,2, got {text!r} ({p!r} is not a non-negative "
                 "integer)"
@@ -199,7 +201,8 @@ def build_parser() -> Parser:
         "--device",
         type=device_ids,
         default=[0],
-        help="device id, or several (0,1,2,3) for one worker process per device, run together; "
+        help="device id (0 to 255), or several (0,1,2,3) for one worker process per id, run "
+        "together (an id may repeat: 0,0 runs two workers on device 0); "
         "GPU backends: CUDA device ids; CPU: the ids name workers, each pinned to its own "
         "share of the cores",
     )
@@ -236,6 +239,13 @@ def build_parser() -> Parser:
         help="ONNX Runtime graph optimisation: disable, basic, extended or all",
     )
     p.add_argument("--seed", type=integer, default=0, help="seed for --pure_data_type random")
+    p.add_argument(
+        "--run_mode",
+        type=lower_choice(RUN_MODES),
+        default="array",
+        help="the original's ways of feeding the loop (array, files, tensor, full); here they "
+        "all run the same path: inputs are staged once per batch, then timed (see README)",
+    )
     p.add_argument(
         "--progress",
         default=None,
@@ -418,6 +428,7 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         inter_op_threads=ns.inter_op_threads,
         graph_opt_level=ns.graph_opt_level,
         seed=ns.seed,
+        run_mode=ns.run_mode,
         progress=bool(progress),
         # --- profiler, dump, acl.json ---
         profiler=bool(ns.profiler),

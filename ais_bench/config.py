@@ -29,6 +29,12 @@ __all__ = [
 OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
+# The original's device ids are 0..255 (its runtime's limit); ids past it are refused, not
+# wrapped or handed to the engine.
+MAX_DEVICE_ID = 255
+# The original's --run_mode values. They differ only in how it moves data to device memory; here
+# every one stages the batch's arrays once and times h2d/compute/d2h alike.
+RUN_MODES = ("array", "files", "tensor", "full")
 # Concurrent requests per process (--threads). Each holds its own session or IO binding and
 # buffers; past a few per core the figure measures the OS scheduler, not the model, and 64 is
 # already more than any CPU or GPU here keeps busy.
@@ -54,6 +60,7 @@ class RunConfig:
     inter_op_threads: int = 0
     graph_opt_level: str = "all"
     seed: int = 0
+    run_mode: str = "array"
     progress: bool | None = None
     # --- profiler, dump, acl.json (looking inside a run) ---
     profiler: bool = False
@@ -134,6 +141,14 @@ class RunConfig:
             self.pure_data_type in PURE_DATA_TYPES,
             f"--pure_data_type must be one of {', '.join(PURE_DATA_TYPES)}, "
             f"got {self.pure_data_type!r}",
+        )
+        _require(
+            0 <= self.seed < 2**64,
+            f"--seed must be an integer from 0 to 2**64-1, got {self.seed}",
+        )
+        _require(
+            self.run_mode in RUN_MODES,
+            f"--run_mode must be one of {', '.join(RUN_MODES)}, got {self.run_mode!r}",
         )
         _require(
             self.batchsize is None or self.batchsize >= 1,
@@ -229,13 +244,15 @@ class RunConfig:
         ids = self.devices
         _require(len(ids) > 0, "--device needs at least one id, such as 0 or 0,1")
         _require(
-            all(isinstance(d, int) and d >= 0 for d in ids),
-            f"--device ids must be non-negative integers, got {','.join(map(str, ids))}",
+            all(isinstance(d, int) and not isinstance(d, bool) for d in ids),
+            f"--device ids must be integers, got {','.join(map(str, ids))}",
         )
-        _require(
-            len(set(ids)) == len(ids),
-            f"--device ids must not repeat, got {','.join(map(str, ids))}",
-        )
+        # An id may repeat: two workers on one device, as the original allows.
+        for d in ids:
+            _require(
+                0 <= d <= MAX_DEVICE_ID,
+                f"--device: device id {d} is out of range: ids go from 0 to {MAX_DEVICE_ID}",
+            )
         _require(
             1 <= self.threads <= MAX_THREADS,
             f"--threads must be between 1 and {MAX_THREADS} concurrent requests, got "
@@ -323,18 +340,12 @@ class RunConfig:
         if acl is not None:
             where = f"--acl_json_path {acl.path}"
             profiler_root = dump_root = None
+            # No folder in the file: OUTPUT/<name>, or without --output ./<name>, as the
+            # original's runtime writes into the working directory.
             if acl.profiler:
-                profiler_root = acl.profiler_output or self._default_folder(
-                    "profiler",
-                    f'{where} turns the profiler on but gives no "output" and --output is not '
-                    'set: add "output": "DIR" to its profiler section, or pass --output DIR',
-                )
+                profiler_root = acl.profiler_output or self._acl_default_folder("profiler")
             if acl.dump:
-                dump_root = acl.dump_path or self._default_folder(
-                    "dump",
-                    f'{where} asks for a dump but gives no "dump_path" and --output is not set: '
-                    'add "dump_path": "DIR" to its dump section, or pass --output DIR',
-                )
+                dump_root = acl.dump_path or self._acl_default_folder("dump")
             return Inspection(profiler_root, dump_root, acl.dump_mode, acl.dump_list, where)
         _require(
             not (self.profiler and self.dump),
@@ -352,6 +363,9 @@ class RunConfig:
             )
             return Inspection(dump_root=root, source="--dump")
         return Inspection()
+
+    def _acl_default_folder(self, name: str) -> Path:
+        return Path(self.output) / name if self.output is not None else Path(name)
 
     def _default_folder(self, name: str, missing_output: str) -> Path:
         if self.output is None:

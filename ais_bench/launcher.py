@@ -123,8 +123,16 @@ def divide_inputs(
 
 
 def check_devices(backend: str, ids: Sequence[int]) -> None:
-    """Refuse ids the backend does not have; warn when CPU workers outnumber the cores."""
+    """Refuse ids the backend does not have; warn when workers share a device or the cores."""
     shown = ",".join(map(str, ids))
+    shared = sorted({d for d in ids if list(ids).count(d) > 1})
+    if shared:
+        log.warning(
+            "--device %s: device(s) %s given more than once: those workers share the device, "
+            "so each one's figure drops",
+            shown,
+            ",".join(map(str, shared)),
+        )
     if not backends.traits(backend).on_host_cores:
         n = host.gpu_count()
         if n is not None:
@@ -271,6 +279,9 @@ def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
     backends.check(cfg.engine)  # a missing provider: one error, not one per worker
     check_devices(cfg.backend, ids)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    if out is not None:
+        outputs.check_summary_target(out)
+        log.info("output path:%s", out.folder)
     specs = worker_specs(cfg, ids, out.folder if out else None)
     log.info(
         "multidevice run: %d workers on devices %s%s",

@@ -182,6 +182,17 @@ class WriterThread:
         return self._error
 
 
+def check_summary_target(out: OutputDir) -> None:
+    """Refuse, before anything runs, a summary path that cannot be written as a file: found
+    after the run, the measurement would be lost."""
+    path = out.summary_path
+    if path.is_dir() or (path.exists() and not path.is_file()):
+        raise UserError(
+            f"the summary file {path} exists and is not a regular file (a folder?): move it "
+            "away, or pass another --output or --output_dirname"
+        )
+
+
 def discard_if_empty(out: OutputDir | None, named: bool) -> None:
     """A run that failed before writing anything leaves no empty timestamped folder behind (a
     folder the user named with --output_dirname stays)."""

@@ -75,6 +75,9 @@ def run_device(
         return _run_shape_sweep(cfg, facts)
     insp = prepare_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
+    if out is not None:
+        outputs.check_summary_target(out)
+        log.info("output path:%s", out.folder)
     run_name = out.name if out is not None else time.strftime(outputs.TIMESTAMP)
     prof = (
         profiler.ProfilerRun.prepare(insp.profiler_root, run_name)
@@ -102,6 +105,7 @@ def run_device(
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
                 for line in describe_model(session.inputs, session.outputs):
                     log.debug("%s", line)
+                check_has_inputs(cfg, session)
                 input_names = [s.name for s in session.inputs]
                 plan, batchsize = input_plan.plan(cfg.data, session.inputs)
                 log.info("try get model batchsize:%s", batch_text(batchsize))
@@ -220,6 +224,16 @@ def run_scenario(
             s.close()
 
 
+def check_has_inputs(cfg: RunConfig, session: Session) -> None:
+    """A model without inputs computes the same constant every time: nothing to feed or time."""
+    if not session.inputs:
+        given = " (and --input has nothing to feed)" if cfg.input else ""
+        raise UserError(
+            f"model {cfg.model} has no inputs{given}: ais_bench times a model on the data fed "
+            "to its inputs; check that --model is the model you meant"
+        )
+
+
 def batch_text(batchsize: float) -> str:
     return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
 
@@ -310,13 +324,19 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in describe_model(session.inputs, session.outputs):
             log.debug("%s", line)
+        check_has_inputs(cfg, session)
+        shape_sweep.check_specs(cfg.dymShape_range, session.inputs)
+        total = cfg.dymShape_range.count()
         todo = shape_sweep.plan_shapes(cfg.dymShape_range, cfg.batchsize, session.inputs)
         if cfg.output is not None:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
-        log.info("dymShape_range: %d shape(s) to run", len(todo))
-        width = len(str(len(todo) - 1))
+            outputs.check_summary_target(out)
+            log.info("output path:%s", out.folder)
+        log.info("dymShape_range: %d shape(s) to run", total)
+        width = len(str(total - 1))
 
         def batches(p: shape_sweep.SweepShape) -> InputPlan:
+            assert p.fixed is not None
             return input_plan.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
 
         def sink(p: shape_sweep.SweepShape) -> OutputSink | None:
@@ -346,7 +366,7 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
                 log.info("%s", line)
 
         outcomes, interrupted = shape_sweep.run_sweep(
-            session, todo, batches, sink, cfg.scenario, on_shape
+            session, todo, total, batches, sink, cfg.scenario, on_shape
         )
     end = time.time()
     empty = Stats.of(np.empty(0))
@@ -359,9 +379,9 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         for o in outcomes
     )
     csv_path = out.folder / CSV_NAME if out is not None else None
-    table = RangeSummary(runs, len(todo), str(csv_path) if csv_path is not None else None)
+    table = RangeSummary(runs, total, str(csv_path) if csv_path is not None else None)
     ok = table.ok_runs
-    pooled = shape_sweep.pooled(outcomes, len(todo), interrupted)
+    pooled = shape_sweep.pooled(outcomes, total, interrupted)
     batchsize = float(np.mean([r.batchsize for r in ok])) if ok else 1.0
     error = pooled.error
     if not ok and not interrupted and runs:

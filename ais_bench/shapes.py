@@ -235,6 +235,11 @@ def parse_range(text: str, option: str = "--dymShape_range") -> ShapeRange:
     if not _is_range_file(text):
         return ShapeRange((parse_range_spec(text, option),), text)
     path = text.strip()
+    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
+        # A FIFO or a device: reading it would block or never end.
+        raise UserError(
+            f"{option} {path} is not a regular file (a pipe or a device); {RANGE_GRAMMAR}"
+        )
     try:
         with open(path, encoding="utf-8") as fh:
             lines = fh.read().splitlines()

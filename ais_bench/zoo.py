@@ -19,6 +19,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ais_bench.errors import UserError
+
 ZOO_PREFIX = "zoo:"
 
 # Opset 17 / IR 8 load on every onnxruntime release this project supports (>= 1.17).
@@ -328,11 +330,15 @@ def names() -> list[str]:
     return sorted(_MODELS)
 
 
+class UnknownModel(UserError, ValueError):
+    """A zoo name that is not built in: a bad --model for the CLI, a ValueError for callers."""
+
+
 def _entry(name: str) -> _Entry:
     try:
         return _MODELS[name]
     except KeyError:
-        raise ValueError(
+        raise UnknownModel(
             f"unknown zoo model {name!r}; available: {', '.join(names())}"
         ) from None
 
@@ -364,16 +370,32 @@ def path(name: str, cache_dir: str | os.PathLike[str] | None = None) -> pathlib.
     target = directory / f"{name}-v{entry.version}.onnx"
     if target.is_file():
         return target
-    directory.mkdir(parents=True, exist_ok=True)
+    fix = "set AIS_BENCH_CACHE to a writable folder"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the model cache folder {directory}: {exc.strerror} ({fix})"
+        ) from None
     data = entry.builder().SerializeToString()
     # Write beside the target and rename: os.replace is atomic, so a concurrent reader sees
     # either no file or a complete one, and racing writers just replace identical bytes.
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write to the model cache folder {directory}: {exc.strerror} ({fix})"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache file is plain readable data
         os.replace(tmp, target)
+    except OSError as exc:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise UserError(
+            f"cannot write the model cache file {target}: {exc.strerror} ({fix})"
+        ) from None
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise

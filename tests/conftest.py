@@ -44,10 +44,16 @@ def cli_env(zoo_cache: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def cli(cli_env: dict[str, str]):
-    """Run `python -m ais_bench ARGS...` and return its exit code and output."""
+def cli(cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):
+    """Run `python -m ais_bench ARGS...` and return its exit code and output.
+
+    Without `cwd` the command runs in a fresh temporary folder, so files a run drops into its
+    working directory (exception_cb_*, profiler traces) never land in the checkout.
+    """
 
     def run(*args: str, cwd: Path | None = None, timeout: float = 300, **env: str) -> CliResult:
+        if cwd is None:
+            cwd = tmp_path_factory.mktemp("cli_cwd")
         p = subprocess.run(
             [sys.executable, "-m", "ais_bench", *map(str, args)],
             cwd=cwd,
@@ -82,3 +88,27 @@ def _restore_ais_bench_logger():
     saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def _checkout_status() -> str | None:
+    """`git status --porcelain` of the checkout, or None when it is not a git checkout."""
+    try:
+        p = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout if p.returncode == 0 else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _checkout_untouched():
+    """No test may write into the checkout: the suite fails when `git status` changed."""
+    before = _checkout_status()
+    yield
+    after = _checkout_status()
+    if before is None or after is None:
+        return
+    new = sorted(set(after.splitlines()) - set(before.splitlines()))
+    assert not new, "the test suite changed the checkout:\n" + "\n".join(new)

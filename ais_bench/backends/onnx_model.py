@@ -27,6 +27,11 @@ def check_path(model: str) -> Path:
         )
     if path.is_dir():
         raise UserError(f"--model must be an .onnx file, but {model} is a directory")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise UserError(
+            f"--model must be an .onnx file, but {model} is not a regular file (a pipe or a "
+            "device)"
+        )
     return path
 
 
@@ -35,7 +40,13 @@ def specs(model: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
     import onnx
     from onnx import helper
 
-    graph = onnx.load(model, load_external_data=False).graph
+    try:
+        graph = onnx.load(model, load_external_data=False).graph
+    except Exception as exc:  # protobuf's DecodeError, onnx's own errors, OSError
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"cannot load model {model}: {text} (is it a complete .onnx file?)"
+        ) from None
     weights = {t.name for t in graph.initializer}
 
     def spec(v: onnx.ValueInfoProto) -> TensorSpec:

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -47,18 +48,13 @@ def list_folder(folder: str) -> list[str]:
         raise UserError(f"cannot list --input folder {folder}: {exc.strerror}") from None
     files = []
     for e in entries:
-        if e.name.startswith("."):
-            log.debug("--input %s: skipping hidden %s", folder, e.name)
-        elif not has_input_suffix(e.name):
-            log.debug("--input %s: skipping %s (not .bin or .npy)", folder, e.name)
-        elif e.is_dir():
-            log.debug("--input %s: skipping folder %s", folder, e.name)
-        elif not e.is_file():
+        try:
+            keep = _keep_entry(folder, e)
+        except OSError as exc:  # a link loop (ELOOP), a file gone since the listing, ...
             raise UserError(
-                f"--input file {e.path} is not a regular file (a broken link, a pipe or a "
-                "device): replace it with the data file or remove it from the folder"
-            )
-        else:
+                f"--input file {e.path} cannot be read: {exc.strerror}: fix or remove it"
+            ) from None
+        if keep:
             files.append(e.path)
     if not files:
         raise UserError(
@@ -68,11 +64,42 @@ def list_folder(folder: str) -> list[str]:
     return sorted(files, key=lambda p: natural_key(os.path.basename(p)))
 
 
+def _keep_entry(folder: str, e: os.DirEntry[str]) -> bool:
+    """Whether a folder entry is an input file; skipped ones get a debug line."""
+    if e.name.startswith("."):
+        log.debug("--input %s: skipping hidden %s", folder, e.name)
+        return False
+    if not has_input_suffix(e.name):
+        log.debug("--input %s: skipping %s (not .bin or .npy)", folder, e.name)
+        return False
+    if e.is_dir():
+        log.debug("--input %s: skipping folder %s", folder, e.name)
+        return False
+    if not e.is_file():
+        raise UserError(
+            f"--input file {e.path} is not a regular file (a broken link, a pipe or a "
+            "device): replace it with the data file or remove it from the folder"
+        )
+    return True
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def discover(paths: Sequence[str], specs: Sequence[TensorSpec]) -> list[list[str]]:
     """The files of each model input, in order: one folder per input, or a list of files cut
     into as many consecutive groups as the model has inputs."""
     names = ", ".join(s.name for s in specs)
     n = len(specs)
+    if n == 0:
+        raise UserError(
+            "--input was given but the model has no inputs to feed: drop --input (and check "
+            "that --model is the model you meant)"
+        )
     for p in paths:
         if not os.path.exists(p):
             raise NotFoundError(
@@ -104,6 +131,11 @@ def discover(paths: Sequence[str], specs: Sequence[TensorSpec]) -> list[list[str
     for p in paths:
         if not has_input_suffix(p):
             raise UserError(f"--input file {p} is not a .bin or .npy file")
+        if not _is_regular(p):  # a FIFO or a device would block the reader, or never end
+            raise UserError(
+                f"--input file {p} is not a regular file (a pipe or a device): pass the data "
+                "file itself"
+            )
     if len(paths) % n:
         raise UserError(
             f"--input has {len(paths)} files for a model with {n} inputs ({names}): the list is "
@@ -147,6 +179,11 @@ def read_npy_header(path: str, fh: BinaryIO) -> NpyHeader:
         )
     if dtype.fields is not None or dtype.subdtype is not None:
         raise UserError(f"{path} holds a structured dtype {dtype}; save a plain numeric array")
+    if any(int(d) < 0 for d in shape):
+        raise UserError(
+            f"{path} is not a valid .npy file (its header gives the shape {tuple(shape)}, with a "
+            "negative dim): write it with np.save(path, array)"
+        )
     return NpyHeader(tuple(int(d) for d in shape), dtype, bool(fortran), fh.tell())
 
 

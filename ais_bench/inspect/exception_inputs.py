@@ -17,6 +17,7 @@ exception_cb_index_<k>_model_input_<i>_...bin.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -125,11 +126,30 @@ def failing_node(error: str) -> tuple[str, str] | None:
     return (m["op"], m["name"]) if m else None
 
 
-def next_index(folder: Path) -> int:
+def claim_index(folder: Path) -> tuple[int, Path | None]:
+    """The first index with no files in `folder`, held by a lock file until its files exist.
+
+    Several workers (one per --device) can fail at once into the same folder: creating the lock
+    with O_EXCL lets exactly one of them take each index, and looking for files only once the
+    lock is held sees every file of a worker that has already finished with that index.
+    """
     k = 0
-    while any(folder.glob(f"{PREFIX}{k}_*")):
-        k += 1
-    return k
+    while True:
+        lock = folder / f".{PREFIX}{k}.lock"
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            k += 1
+            continue
+        except OSError:  # no lock possible (a read-only folder): the first free index
+            while any(folder.glob(f"{PREFIX}{k}_*")):
+                k += 1
+            return k, None
+        if any(folder.glob(f"{PREFIX}{k}_*")):
+            lock.unlink(missing_ok=True)
+            k += 1
+            continue
+        return k, lock
 
 
 def save(
@@ -141,7 +161,21 @@ def save(
 ) -> ExceptionFiles:
     """Write the failing node's inputs (or else the model's) to `folder`, printing each file."""
     folder.mkdir(parents=True, exist_ok=True)
-    saved = ExceptionFiles(folder, next_index(folder))
+    index, lock = claim_index(folder)
+    try:
+        return _save(engine, error, input_names, arrays, ExceptionFiles(folder, index))
+    finally:
+        if lock is not None:
+            lock.unlink(missing_ok=True)
+
+
+def _save(
+    engine: EngineConfig,
+    error: str,
+    input_names: list[str],
+    arrays: list[np.ndarray],
+    saved: ExceptionFiles,
+) -> ExceptionFiles:
     found = failing_node(error)
     reason = "the engine's error names no node"
     node_values: list[tuple[int, np.ndarray | None]] | None = None

@@ -1,8 +1,8 @@
 """The summary JSON: a report as the guide's keys, written atomically, and read back.
 
 Dump and load are symmetric: `report_fields(report_to_json(r))` gives back every field of `r`.
-The guide's keys hold rounded views (a Stats block has no stdev, "args" is one string), so the
-JSON also carries a "detail" key with what they leave out.
+The guide's keys hold rounded views (a Stats block has no stdev, nor which percentiles were
+asked for), so the JSON also carries a "detail" key with what they leave out.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ def _stats(data: dict[str, Any], detail: dict[str, Any] | None) -> Stats:
 def report_to_json(r: Report) -> dict[str, Any]:
     label = r.compute_label
     detail: dict[str, Any] = {
-        "argv": list(r.args),
         "stats": {
             "compute": _detail(r.compute),
             "H2D_latency": _detail(r.h2d),
@@ -60,7 +59,7 @@ def report_to_json(r: Report) -> dict[str, Any]:
         detail["dymShape_range_stdev"] = [run.compute.stdev for run in r.dymshape_range.runs]
     return {
         "filesinfo": r.filesinfo,
-        "args": " ".join(r.args),
+        "args": list(r.args),  # the command line as a list, as the original writes it
         label: r.compute.to_json(),
         "H2D_latency": r.h2d.to_json(),
         "D2H_latency": r.d2h.to_json(),
@@ -125,7 +124,6 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
     kind = data["device"]["kind"]
     label = f"{kind}_compute_time"
     e2e, conc, cpu = data["e2e"], data["concurrency"], data["cpu"]
-    argv = detail.get("argv")
     fields: dict[str, Any] = {
         "model": data["model"],
         "provider": data["provider"],
@@ -148,7 +146,7 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         "interrupted": data["interrupted"],
         "error": data["error"],
         "filesinfo": data["filesinfo"],
-        "args": list(argv) if argv is not None else data["args"].split(),
+        "args": _args(data["args"]),
         "pid": data["pid"],
         "versions": data["versions"],
         "host_cpu": data["host_cpu"],
@@ -194,6 +192,11 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     return fields
+
+
+def _args(value: Any) -> list[str]:
+    """The "args" key: a list, or one string in summaries written before it was a list."""
+    return list(value) if isinstance(value, list) else str(value).split()
 
 
 def range_rows(t: RangeSummary) -> list[dict[str, Any]]:
@@ -252,7 +255,7 @@ def outcome_to_json(o: WorkerOutcome) -> dict[str, Any]:
 def multi_to_json(m: MultiReport) -> dict[str, Any]:
     reports = [o.report for o in m.outcomes if o.report is not None]
     return {
-        "args": " ".join(m.args),
+        "args": list(m.args),
         "devices": [outcome_to_json(o) for o in m.outcomes],
         "total": {
             "throughput": m.total_throughput,

@@ -28,9 +28,16 @@ def stats_line(s: Stats, label: str) -> str:
 
 def stability_line(s: Stats, label: str) -> str:
     lo, hi = s.ci95
+    # A time cannot be negative: an interval reaching below zero only says the run was too
+    # short to pin the mean down, so say that instead of printing a negative bound.
+    ci = (
+        f"mean 95% CI = [{lo:.6g}, {hi:.6g}] ms"
+        if lo >= 0
+        else "mean 95% CI: too few iterations to bound the mean"
+    )
     return (
         f"{label} stability: stdev = {s.stdev:.6g} ms, CV = {100 * s.cv:.3g}%, "
-        f"mean 95% CI = [{lo:.6g}, {hi:.6g}] ms (n = {s.count})"
+        f"{ci} (n = {s.count})"
     )
 
 
@@ -66,10 +73,11 @@ def summary_lines(r: Report, display_all: bool = False) -> list[str]:
         f"throughput 1000*batchsize.mean({bs})/{r.compute_label}.mean({r.compute.mean}): "
         f"{r.throughput}"
     )
+    out.append(RULE)
+    # After the closing rule: scripts parse the guide's block, which must stay as it is.
     if r.profiled:
         out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
                    "its overhead)")
-    out.append(RULE)
     return out
 
 

@@ -158,12 +158,20 @@ def to_timings(
 def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:
     """`count` untimed runs of `batch` on every session (or buffer set), then --outputSize's
     output buffers bound: output shapes are known once a run at these shapes has happened."""
+    # Untimed, so the log line may sit inside the loop: with --debug the original prints one
+    # cost line per execution, warm-up included, and scripts skip the first ones as warm-up.
+    debug = len(sessions) == 1 and log.isEnabledFor(logging.DEBUG)
+    pc = time.perf_counter_ns
     for s in sessions:
         s.stage(batch.arrays)
         for _ in range(count):
             s.h2d()
+            t0 = pc()
             s.compute()
+            t1 = pc()
             s.d2h()
+            if debug:
+                log.debug("model compute cost : %f", (t1 - t0) / 1e6)
         s.bind_output_buffers(observed=count > 0)
     if len(sessions) == 1:
         log.info("warm up %d done", count)

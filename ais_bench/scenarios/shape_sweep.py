@@ -1,16 +1,18 @@
 """--dymShape_range: every shape of a range on one loaded model, each its own warm-up and loop.
 
-Each shape gets its own generated data and runs through the plain loop; a shape the engine
-rejects is recorded as failed and the sweep goes on. Every shape is checked against the model
-(names, ranks, fixed dims) before anything runs (plan_shapes), so a bad spec is a plain
-bad-input error, not a table of failures.
+Each shape gets its own generated data and runs through the plain loop; a shape that cannot run
+(a dim the model fixes otherwise, or one the engine rejects) is recorded as failed and the sweep
+goes on. Input names and ranks are the same for every shape of a spec, so those are checked per
+spec before anything runs (check_specs): a misspelt name is a plain bad-input error, not a table
+of failures. Shapes are generated one at a time, so a huge range starts at once and holds one
+shape in memory, not the whole plan.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -30,8 +32,9 @@ log = logging.getLogger("ais_bench")
 class SweepShape:
     index: int
     text: str  # the shapes in --dymShape's grammar
-    fixed: list[tuple[int, ...]]  # every input's shape, in input order
+    fixed: list[tuple[int, ...]] | None  # every input's shape, in input order; None: cannot run
     batchsize: float
+    error: str | None = None  # why the shape cannot run on this model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,16 +46,40 @@ class ShapeOutcome:
     error: str | None = None
 
 
+def check_specs(rng: shapes.ShapeRange, specs: list[TensorSpec]) -> None:
+    """Refuse a spec whose names or ranks do not fit the model, before any shape runs.
+
+    Each spec is tried with the model's own value wherever the model fixes a dim, so only what
+    is wrong for every shape of the spec (names, ranks, inputs left out) fails here.
+    """
+    by_name = {s.name: s for s in specs}
+    for spec in rng.specs:
+        probe: dict[str, tuple[int, ...]] = {}
+        for name, dims in spec.inputs:
+            model = by_name.get(name)
+            first = [c[0] for c in dims]
+            if model is not None and len(model.shape) == len(first):
+                first = [
+                    d if isinstance(d, int) and d >= 0 else v
+                    for d, v in zip(model.shape, first, strict=True)
+                ]
+            probe[name] = tuple(first)
+        shapes.resolve(specs, dims=probe, dims_option=f"--dymShape_range {spec.source}")
+
+
 def plan_shapes(
     shape_range: shapes.ShapeRange, batchsize: int | None, specs: list[TensorSpec]
-) -> list[SweepShape]:
-    """Every shape of the range, resolved against the model, in sweep order."""
-    out = []
+) -> Iterator[SweepShape]:
+    """Every shape of the range, resolved against the model, in sweep order, lazily."""
     for i, given in enumerate(shape_range.shapes()):
-        fixed = shapes.resolve(specs, dims=given, dims_option="--dymShape_range")
         bs = batchsize if batchsize is not None else shapes.first_dim(given)
-        out.append(SweepShape(i, shapes.format_shapes(given), fixed, bs))
-    return out
+        text = shapes.format_shapes(given)
+        try:
+            fixed = shapes.resolve(specs, dims=given, dims_option="--dymShape_range")
+        except UserError as exc:
+            yield SweepShape(i, text, None, bs, str(exc))
+            continue
+        yield SweepShape(i, text, fixed, bs)
 
 
 def first_line(text: str) -> str:
@@ -62,7 +89,8 @@ def first_line(text: str) -> str:
 
 def run_sweep(
     session: Session,
-    todo: list[SweepShape],
+    todo: Iterable[SweepShape],
+    total: int,
     batches: Callable[[SweepShape], InputPlan],
     sink: Callable[[SweepShape], OutputSink | None],
     cfg: ScenarioConfig,
@@ -75,7 +103,12 @@ def run_sweep(
     interrupted = False
     try:
         for p in todo:
-            log.info("dymShape_range %d/%d: %s", p.index + 1, len(todo), p.text)
+            log.info("dymShape_range %d/%d: %s", p.index + 1, total, p.text)
+            if p.fixed is None:
+                log.warning("dymShape_range %s failed: %s", p.text, p.error)
+                outcomes.append(ShapeOutcome(p, error=p.error or "cannot run on this model"))
+                on_shape(outcomes[-1])
+                continue
             try:
                 data = batches(p)
             except UserError as exc:
@@ -93,6 +126,8 @@ def run_sweep(
                 log.warning("dymShape_range %s failed: %s", p.text, first_line(error))
                 outcomes.append(ShapeOutcome(p, timings, error))
             else:
+                for ms in timings.compute_ms:
+                    log.debug("model compute cost : %f", ms)
                 outcomes.append(ShapeOutcome(p, timings))
             on_shape(outcomes[-1])
     except KeyboardInterrupt:  # between shapes (the loop handles it inside a shape)

@@ -169,7 +169,8 @@ def test_more_cpu_workers_than_cores_warns_and_runs(cli):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--device", "0,0"], "device ids must not repeat"),
+        (["--device", "256"], "device id 256 is out of range: ids go from 0 to 255"),
+        (["--device", "0,4294967296"], "device id 4294967296 is out of range"),
         (["--device", "-1"], "'-1' is not a non-negative integer"),
         (["--device=0,-2"], "'-2' is not a non-negative integer"),
         (["--device", "0,x"], "'x' is not a non-negative integer"),

@@ -257,10 +257,10 @@ def test_range_cap_needs_confirmation(cli):
     assert r.rc == 0 and "run_count:3 success_count:3" in r.out
 
 
-def test_range_with_a_bad_shape_for_the_model_fails_before_running(cli):
-    r = cli("--model", "zoo:multi_io_dynamic", "--dymShape_range", "image:1,2~3,4,4;tokens:1,1")
+def test_range_with_a_misspelt_input_fails_before_running(cli):
+    r = cli("--model", "zoo:multi_io_dynamic", "--dymShape_range", "img:1,3,4,4;tokens:1,1")
     assert r.rc == 2 and "Traceback" not in r.text
-    assert "input 'image' dim 1 = 2, but the model fixes it at 3" in r.err
+    assert "'img'" in r.err
     assert "dymShape_range 1/" not in r.out
 
 

@@ -114,7 +114,7 @@ def test_shape_sweep_runs_each_shape_and_records_failures():
     session = FakeSession()
     spec = TensorSpec("x", np.dtype(np.float32), ("batch", 4))
     rng = shapes.parse_range("x:1~3,4")
-    todo = shape_sweep.plan_shapes(rng, None, [spec])
+    todo = list(shape_sweep.plan_shapes(rng, None, [spec]))
     assert [p.text for p in todo] == ["x:1,4", "x:2,4", "x:3,4"]
     assert [p.batchsize for p in todo] == [1, 2, 3]
     heard = []
@@ -124,8 +124,9 @@ def test_shape_sweep_runs_each_shape_and_records_failures():
             raise UserError("cannot make data for this shape")
         return InputPlan(1, [Batch([np.ones(p.fixed[0], np.float32)])])
 
+    cfg = ScenarioConfig(loop=2, warmup_count=1)
     outcomes, interrupted = shape_sweep.run_sweep(
-        session, todo, data, lambda p: None, ScenarioConfig(loop=2, warmup_count=1), heard.append
+        session, todo, len(todo), data, lambda p: None, cfg, heard.append
     )
     assert not interrupted and heard == outcomes
     assert [o.error for o in outcomes] == [None, "cannot make data for this shape", None]
