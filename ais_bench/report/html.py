@@ -685,7 +685,8 @@ def _provenance(runs: list[_Run]) -> str:
         ("loop / warm-up", lambda d: f"{d.get('loop')} / {d.get('warmup_count')}"),
         ("started (UTC)", lambda d: fmt_time(d.get("start_time"))),
         ("versions", versions),
-        ("command", lambda d: d.get("args")),
+        # "args" is a list (as the original writes it); summaries written before were a string.
+        ("command", lambda d: " ".join(map(str, a)) if isinstance(a := d.get("args"), list) else a),
     ]
     rows = []
     for label, get in fields:
