@@ -196,6 +196,8 @@ class Report:
     latency: Stats | None = None  # per request, first stage start to last stage end
     cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
+    # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
+    engine: dict[str, Any] = field(default_factory=dict)
 
     @property
     def compute_label(self) -> str:
@@ -258,6 +260,14 @@ class Report:
             out.append(
                 f"timed run: {self.duration_s:g} s asked, {self.span_s:.6g} s measured, "
                 f"{self.requests} iterations"
+            )
+        if self.engine:
+            e = self.engine
+            out.append(
+                f"engine: OpenVINO {str(e.get('version', '')).split('-', 1)[0]} on "
+                f"{e.get('device')} ({e.get('device_name')}), precision {e.get('precision')}, "
+                f"hint {e.get('hint')}, {e.get('streams')} stream(s), {e.get('threads')} "
+                "thread(s)"
             )
         # process_time() ticks coarsely (and counts start-up threads), so a span of a few ms
         # gives "cores busy" figures above the core count: say nothing rather than nonsense.
@@ -358,6 +368,7 @@ class Report:
             "warmup_count": self.warmup_count,
             "model": self.model,
             "provider": self.provider,
+            **({"engine": self.engine} if self.engine else {}),
             "device": {"kind": self.device_kind, "id": self.device_id},
             "versions": self.versions,
             "host_cpu": self.host_cpu,
