@@ -326,8 +326,10 @@ class Report:
             f"{self.throughput}"
         )
         if self.profiled:
-            out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
-                       "its overhead)")
+            who = "OpenVINO's performance counters were" if self.engine else (
+                "ONNX Runtime's profiler was"
+            )
+            out.append(f"(profiled run: {who} on, so these times include its overhead)")
         out.append(RULE)
         return out
 
