@@ -3,11 +3,12 @@ and OpenVINO's own benchmark_app, in f32 (and bf16 where the CPU has it).
 
 Models are built here: the zoo's ResNet-style conv net [1,3,224,224], the zoo's BERT-style
 transformer block [1,384], and a YOLO-like detector [1,3,320,320] (strided SiLU conv backbone,
-two 85-channel heads flattened and concatenated). Each cell is one command run for `--seconds`
-seconds; ais_bench's figure is the summary JSON's CPU_compute_time median, benchmark_app's its
+two 85-channel heads flattened and concatenated). Each cell is the median over `--rounds` rounds
+(every cell once per round, interleaved) of one command run for `--seconds` seconds; ais_bench's
+figure is the summary JSON's CPU_compute_time median, benchmark_app's its
 printed "Median" latency (-hint latency, one request, as ais_bench's loop runs one at a time).
 
-    python benchmarks/bench_backends.py [--seconds 5] [--models resnet,bert,detector]
+    python benchmarks/bench_backends.py [--seconds 3] [--rounds 3] [--models resnet,bert,detector]
 
 The machine is shared: run it once on a quiet machine, and read ratios, not absolute figures.
 """
@@ -18,9 +19,11 @@ import argparse
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -128,38 +131,61 @@ def has_bf16() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
+def cells(bf16: bool) -> list[tuple[str, Callable[[Path, float, Path], float | None]]]:
+    """(column, how to measure it) for every engine and precision compared."""
+    out: list[tuple[str, Callable[[Path, float, Path], float | None]]] = [
+        ("ort cpu f32", lambda m, t, w: ais_bench_median(m, t, w, "--backend", "cpu")),
+        ("ais ov f32", lambda m, t, w: ais_bench_median(m, t, w, "--backend", "openvino")),
+        ("bm_app f32", lambda m, t, w: benchmark_app_median(m, t, "f32")),
+    ]
+    if bf16:
+        out += [
+            ("ais ov bf16", lambda m, t, w: ais_bench_median(
+                m, t, w, "--backend", "openvino", "--precision", "bf16")),
+            ("bm_app bf16", lambda m, t, w: benchmark_app_median(m, t, "bf16")),
+        ]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--models", default="resnet,bert,detector")
     args = ap.parse_args()
-    bf16 = has_bf16()
-    cols = ["ort cpu f32", "ais ov f32", "bm_app f32", "ais/bm f32"]
-    if bf16:
-        cols += ["ais ov bf16", "bm_app bf16", "ais/bm bf16"]
-    rows = []
+    measures = cells(has_bf16())
+    samples: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name, path in model_paths(work, args.models.split(",")).items():
-            ort = ais_bench_median(path, args.seconds, work, "--backend", "cpu")
-            ov32 = ais_bench_median(path, args.seconds, work, "--backend", "openvino")
-            bm32 = benchmark_app_median(path, args.seconds, "f32")
-            row = [name, ort, ov32, bm32, ov32 / bm32 if bm32 else None]
-            if bf16:
-                ov16 = ais_bench_median(path, args.seconds, work, "--backend", "openvino",
-                                        "--precision", "bf16")
-                bm16 = benchmark_app_median(path, args.seconds, "bf16")
-                row += [ov16, bm16, ov16 / bm16 if bm16 else None]
-            rows.append(row)
-            print(f"{name}: done", file=sys.stderr, flush=True)
-    print("compute median, ms (ais/bm: ais_bench on OpenVINO over benchmark_app)")
-    header = ["model", *cols]
-    cells = [header] + [
-        [r[0]] + [("n/a" if v is None else f"{v:.3f}") for v in r[1:]] for r in rows
-    ]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    for c in cells:
-        print("| " + " | ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)) + " |")
+        models = model_paths(work, args.models.split(","))
+        # Rounds alternate every engine on every model, so a burst of load from other users
+        # hits one round of each cell rather than all of one cell.
+        for r in range(args.rounds):
+            for name, path in models.items():
+                for col, measure in measures:
+                    value = measure(path, args.seconds, work)
+                    if value is not None:
+                        samples.setdefault((name, col), []).append(value)
+            print(f"round {r + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    header = ["model", *(c for c, _ in measures)]
+    ratios = [("ais/bm f32", "ais ov f32", "bm_app f32")]
+    if len(measures) > 3:
+        ratios.append(("ais/bm bf16", "ais ov bf16", "bm_app bf16"))
+    header += [r[0] for r in ratios]
+    rows = [header]
+    for name in models:
+        med = {c: statistics.median(samples[(name, c)]) for c, _ in measures
+               if (name, c) in samples}
+        row = [name, *(f"{med[c]:.3f}" if c in med else "n/a" for c, _ in measures)]
+        row += [f"{med[a] / med[b]:.3f}" if a in med and b in med else "n/a" for _, a, b in ratios]
+        rows.append(row)
+    print(f"compute median, ms: median of {args.rounds} interleaved rounds of {args.seconds:g} s "
+          "(ais/bm: ais_bench on OpenVINO over benchmark_app, same precision, latency hint)")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for i, r in enumerate(rows):
+        print("| " + " | ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 if __name__ == "__main__":
