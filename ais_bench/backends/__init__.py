@@ -31,7 +31,6 @@ def open_session(cfg: RunConfig, profile_prefix: Path | None = None) -> Session:
                 threads=cfg.intra_op_threads,
                 profiling=profile_prefix is not None,
                 profile_prefix=profile_prefix,
-                debug=cfg.debug,
                 output_sizes=cfg.outputSize,
             )
         )

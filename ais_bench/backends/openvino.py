@@ -33,8 +33,6 @@ PRECISIONS = ("f32", "bf16", "f16")
 HINTS = ("latency", "throughput")
 # --precision -> the device capability (OPTIMIZATION_CAPABILITIES) it needs.
 CAPABILITY = {"f32": "FP32", "bf16": "BF16", "f16": "FP16"}
-# OpenVINO's element type names -> --precision words.
-PRECISION_NAMES = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
 MODEL_SUFFIXES = (".onnx", ".xml")
 CONVERT_FIX = "use --backend cpu (ONNX Runtime) for this model"
 
@@ -60,8 +58,9 @@ class OvOptions:
     profiling: bool = False
     # Where end_profiling() writes the trace: '<prefix>_<date>.json', as ONNX Runtime names it.
     profile_prefix: Path | None = None
-    debug: bool = False
     output_sizes: tuple[int, ...] | None = None
+    # Further OpenVINO properties by name, passed to compile_model as benchmark_app's
+    # -load_config does (they win over the settings above).
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -114,9 +113,9 @@ def short_error(exc: BaseException) -> str:
     useful = [ln for ln in lines if not ln.startswith(("Exception from", "Check '"))]
     for ln in useful:
         if "conversion rule" in ln.lower() or "not supported" in ln.lower():
-            return ln[:300]
+            return ln.lstrip("- ")[:300]
     text = useful[0] if useful else (lines[-1] if lines else type(exc).__name__)
-    return text[:300]
+    return text.lstrip("- ")[:300]
 
 
 def _dim(d: Any) -> Dim:
@@ -140,7 +139,7 @@ def _spec(port: Any) -> TensorSpec:
 
 
 def _precision_name(et: Any) -> str:
-    return PRECISION_NAMES.get(et.get_type_name(), et.get_type_name())
+    return str(et.get_type_name())  # f32, bf16, f16: the --precision words
 
 
 @dataclass
@@ -154,8 +153,8 @@ class _Compiled:
     streams: int
     threads: int
     device_name: str
+    # Profiled runs of every request on the model: (start ns, end ns, per-layer counters).
     runs: list[tuple[int, int, list[Any]]] = field(default_factory=list)
-    closed: bool = False
 
 
 def open_ov_session(options: OvOptions) -> OvSession:
@@ -394,7 +393,7 @@ class OvSession:
     def twin(self) -> OvSession:
         """Another infer request on the same compiled model: with N streams, N twins on N
         threads run at once (infer() releases the GIL)."""
-        if self._shared.closed:
+        if self._request is None:
             raise RuntimeError("the session is closed")
         return OvSession(self._shared)
 
