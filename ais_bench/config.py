@@ -206,10 +206,6 @@ class RunConfig:
                 not changed,
                 f"{' and '.join(changed)} set(s) OpenVINO's runtime: add --backend openvino",
             )
-        _require(
-            not (self.backend == "openvino" and self.dump),
-            "--dump exposes every tensor through ONNX Runtime: run it with --backend cpu",
-        )
 
     def _validate_dynamic_shapes(self) -> None:
         _require(

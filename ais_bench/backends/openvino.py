@@ -241,6 +241,50 @@ def open_ov_session(options: OvOptions) -> OvSession:
     return session
 
 
+def intermediate_values(
+    model: str,
+    device: str,
+    precision: str,
+    names: list[str],
+    input_names: list[str],
+    arrays: list[np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """--dump on OpenVINO: the values of the tensors `names` (ONNX tensor names, which the ONNX
+    reader keeps on OpenVINO's ports) for one run of `arrays`, by making each an output of the
+    model. Returns the values and, for names OpenVINO's model has no port for, why not."""
+    ov = import_openvino()
+    import openvino.properties.hint as hints
+
+    core = ov.Core()
+    m = core.read_model(str(check_model_file(model)))
+    wanted = set(names)
+    ports: dict[str, Any] = {}
+    for op in m.get_ordered_ops():
+        if op.get_type_name() in ("Parameter", "Result"):
+            continue
+        for port in op.outputs():
+            for n in port.get_names() & wanted:
+                ports.setdefault(n, port)
+    if ports:
+        m.add_outputs(list(dict.fromkeys(ports.values())))
+    compiled = core.compile_model(
+        m, device, {hints.inference_precision: getattr(ov.Type, precision)}
+    )
+    request = compiled.create_infer_request()
+    by_name = dict(zip(input_names, arrays, strict=True))
+    feeds = {p.get_any_name(): by_name[p.get_any_name()] for p in compiled.inputs}
+    request.infer(feeds)
+    values: dict[str, np.ndarray] = {}
+    for i, out in enumerate(compiled.outputs):
+        data = None
+        for n in out.get_names() & wanted:
+            if data is None:
+                data = np.array(request.get_output_tensor(i).data)
+            values[n] = data
+    skipped = {n: "no such tensor in OpenVINO's model" for n in names if n not in values}
+    return values, skipped
+
+
 class OvSession:
     """A compiled model and one infer request with its own input tensors."""
 
