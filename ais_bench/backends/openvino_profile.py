@@ -8,7 +8,9 @@ op_types.csv and nodes.csv tables without knowing which engine ran.
 
 OpenVINO gives durations, not start times: each run's layers are laid end to end from the run's
 start, in the order the plugin executed them. Layers fused into another report NOT_RUN and are
-left out; their time is in the layer they were fused into.
+left out; their time is in the layer they were fused into. The counters are the plugin's own
+timers: their sum is close to the compute time measured around infer(), but not bounded by it
+(on a loaded machine it can be over it), so a layer may end past its run's end in the trace.
 """
 
 from __future__ import annotations
