@@ -186,6 +186,14 @@ def test_cli_pure_data_prints_precision_and_saves_engine(cli, tmp_path: Path) ->
     assert np.load(out, allow_pickle=False).shape == (1, 1000)
 
 
+def test_cli_engine_settings_are_recorded(cli, tmp_path: Path) -> None:
+    run_ok(cli, tmp_path, "--model", "zoo:tiny", "--backend", "openvino", "--ov_hint",
+           "throughput", "--ov_streams", "2", "--intra_op_threads", "2", "--output", "out")
+    engine = summary(tmp_path / "out")["engine"]
+    assert (engine["hint"], engine["streams"], engine["threads"]) == ("throughput", 2, 2)
+    assert engine["device"] == "CPU"
+
+
 def test_cli_input_files_match_onnxruntime(cli, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     for name in ("a", "b", "c"):
