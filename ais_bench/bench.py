@@ -224,6 +224,8 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
         session = open_session(cfg, profile_prefix=prof.prefix if prof is not None else None)
         try:
             log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+            for key, value in getattr(session, "settings", {}).items():
+                log.debug("engine %s: %s", key, value)
             for line in describe_model(session):
                 log.debug("%s", line)
             check_has_inputs(cfg, session)
@@ -408,6 +410,7 @@ def make_report(
         span_s=result.timed_span_s,
         cpu_s=result.cpu_s,
         intra_op_threads=cfg.intra_op_threads,
+        engine=dict(getattr(session, "settings", {})),
         latency=(
             Stats.of(result.latency_ms, cfg.percentiles) if result.latency_ms is not None else None
         ),

@@ -17,6 +17,8 @@ from ais_bench.config import (
     MAX_DEVICE_ID,
     MAX_THREADS,
     OUTFMTS,
+    OV_HINTS,
+    PRECISIONS,
     PURE_DATA_TYPES,
     RUN_MODES,
     RunConfig,
@@ -223,7 +225,34 @@ def build_parser() -> Parser:
         "--backend",
         type=lower_choice(BACKENDS),
         default="cpu",
-        help="ONNX Runtime execution provider: cpu, cuda, tensorrt or openvino",
+        help="engine: cpu, cuda, tensorrt (ONNX Runtime's providers), openvino (OpenVINO's "
+        "runtime, pip install -e '.[openvino]') or ort-openvino (ONNX Runtime's OpenVINO "
+        "provider, from the onnxruntime-openvino build)",
+    )
+    p.add_argument(
+        "--precision",
+        type=lower_choice(PRECISIONS),
+        default="f32",
+        help="inference precision: f32, or bf16/f16 on --backend openvino (its precision hint); "
+        "the precision that ran is printed after the summary",
+    )
+    p.add_argument(
+        "--ov_device",
+        default="CPU",
+        help="--backend openvino: OpenVINO device (CPU, GPU, NPU, AUTO, ...)",
+    )
+    p.add_argument(
+        "--ov_hint",
+        type=lower_choice(OV_HINTS),
+        default="latency",
+        help="--backend openvino: performance hint, latency or throughput",
+    )
+    p.add_argument(
+        "--ov_streams",
+        type=integer,
+        default=0,
+        help="--backend openvino: inference streams (0: the hint decides, or --threads when "
+        "it is above 1); --intra_op_threads sets OpenVINO's thread count",
     )
     p.add_argument(
         "--intra_op_threads",
@@ -435,6 +464,10 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         graph_opt_level=ns.graph_opt_level,
         seed=ns.seed,
         run_mode=ns.run_mode,
+        precision=ns.precision,
+        ov_device=ns.ov_device,
+        ov_hint=ns.ov_hint,
+        ov_streams=ns.ov_streams,
         progress=bool(progress),
         # --- profiler, dump, acl.json ---
         profiler=bool(ns.profiler),

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends import open_session
+from ais_bench.backends import open_stream
 from ais_bench.backends.base import Session
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
@@ -45,7 +45,8 @@ POLL_S = 0.05
 # keep the next stage fed, small enough that a stop is quick and memory stays bounded.
 QUEUE_DEPTH = 2
 # Backends whose compute runs on host cores, so concurrent requests share them.
-CPU_BACKENDS = ("cpu", "openvino")
+# OpenVINO's runtime is left out: it spreads its own streams over the cores.
+CPU_BACKENDS = ("cpu", "ort-openvino")
 
 Finished = list[tuple[Batch, list[np.ndarray]]]
 
@@ -542,7 +543,7 @@ def run(
     extra: list[Session] = []
     try:
         for _ in range(cfg.threads - 1):
-            extra.append(open_session(cfg))
+            extra.append(open_stream(cfg, session))
         sessions = [session, *extra]
         if not cfg.pipeline:
             return run_streams(sessions, plan, cfg.loop, cfg.warmup_count, on_outputs, cfg.duration)

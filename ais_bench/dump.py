@@ -2,7 +2,8 @@
 
 A copy of the model exposes each node's outputs as extra graph outputs (typed by ONNX shape
 inference where it can), runs once on the run's first batch in an unoptimised session, and
-writes one file per tensor. The user's model file is never changed.
+writes one file per tensor. The user's model file is never changed. On --backend openvino the
+tensors are exposed as extra outputs of OpenVINO's model and computed by OpenVINO.
 """
 
 from __future__ import annotations
@@ -160,6 +161,18 @@ def _compute(
             values[name] = copy.initializer(name)
     computed = [n for n in wanted if n not in values]
     skipped: dict[str, str] = {}
+    if cfg.backend == "openvino":
+        from ais_bench.backends.openvino import intermediate_values
+
+        try:
+            found, skipped = intermediate_values(
+                cfg.model, cfg.ov_device, cfg.precision, computed, input_names, arrays
+            )
+        except Exception as exc:  # OpenVINO's error types vary by plugin
+            log.warning("dump: the dump inference failed: %s", _first(exc))
+            return None, skipped
+        values.update(found)
+        return values, skipped
     kept = len(copy.graph.output)
     graph_copy.expose(copy, computed)
     try:

@@ -149,14 +149,16 @@ def open_session(
     with external data in `workdir` (protobuf cannot hold 2 GB in one message)."""
     import onnxruntime as ort
 
-    from ais_bench.backends.onnxruntime import provider_list
+    from ais_bench.backends.onnxruntime import PROVIDER_CHAINS, provider_list
 
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     so.intra_op_num_threads = cfg.intra_op_threads
     so.inter_op_num_threads = cfg.inter_op_threads
     so.log_severity_level = 2 if cfg.debug else 3
-    providers = provider_list(cfg.backend, cfg.device)
+    # Copies run on ONNX Runtime; a backend it does not have (OpenVINO's runtime) uses its CPU.
+    backend = cfg.backend if cfg.backend in PROVIDER_CHAINS else "cpu"
+    providers = provider_list(backend, cfg.device)
     if copy.model.ByteSize() < limit:
         return ort.InferenceSession(
             copy.model.SerializeToString(), sess_options=so, providers=providers

@@ -415,7 +415,9 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
         if cores and cfg.intra_op_threads == 0:
             from ais_bench.concurrency import intra_threads
 
-            changes["intra_op_threads"] = intra_threads(len(cores), cfg.threads)
+            # OpenVINO's thread count is the whole compiled model's, shared by its streams.
+            streams = 1 if cfg.backend == "openvino" else cfg.threads
+            changes["intra_op_threads"] = intra_threads(len(cores), streams)
         specs.append(WorkerSpec(i, dev, cfg.replace(**changes), tuple(cores) or None))
     return specs
 
@@ -427,10 +429,10 @@ def run(cfg: RunConfig) -> MultiReport:
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model)
-    from ais_bench.backends.onnxruntime import check_model_path, provider_list
+    from ais_bench.backends import check_backend
 
-    check_model_path(cfg.model)
-    provider_list(cfg.backend, ids[0])  # a missing provider: one error, not one per worker
+    # A missing engine or provider: one error, not one per worker.
+    check_backend(cfg.replace(device=ids[0]))
     check_devices(cfg.backend, ids)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:

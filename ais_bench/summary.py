@@ -203,6 +203,8 @@ class Report:
     latency: Stats | None = None  # per request, first stage start to last stage end
     cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
+    # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
+    engine: dict[str, Any] = field(default_factory=dict)
 
     @property
     def compute_label(self) -> str:
@@ -266,6 +268,14 @@ class Report:
                 f"timed run: {self.duration_s:g} s asked, {self.span_s:.6g} s measured, "
                 f"{self.requests} iterations"
             )
+        if self.engine:
+            e = self.engine
+            out.append(
+                f"engine: OpenVINO {str(e.get('version', '')).split('-', 1)[0]} on "
+                f"{e.get('device')} ({e.get('device_name')}), precision {e.get('precision')}, "
+                f"hint {e.get('hint')}, {e.get('streams')} stream(s), {e.get('threads')} "
+                "thread(s)"
+            )
         # process_time() ticks coarsely (and counts start-up threads), so a span of a few ms
         # gives "cores busy" figures above the core count: say nothing rather than nonsense.
         if self.cpu_s > 0 and self.span_s >= CPU_LINE_MIN_SPAN_S:
@@ -325,8 +335,10 @@ class Report:
         out.append(RULE)
         # After the closing rule: scripts parse the guide's block, which must stay as it is.
         if self.profiled:
-            out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
-                       "its overhead)")
+            who = "OpenVINO's performance counters were" if self.engine else (
+                "ONNX Runtime's profiler was"
+            )
+            out.append(f"(profiled run: {who} on, so these times include its overhead)")
         return out
 
     def e2e_lines(self) -> list[str]:
@@ -366,6 +378,7 @@ class Report:
             "warmup_count": self.warmup_count,
             "model": self.model,
             "provider": self.provider,
+            **({"engine": self.engine} if self.engine else {}),
             "device": {"kind": self.device_kind, "id": self.device_id},
             "versions": self.versions,
             "host_cpu": self.host_cpu,

@@ -20,10 +20,10 @@ PROVIDER_CHAINS: dict[str, tuple[str, ...]] = {
     "cpu": ("CPUExecutionProvider",),
     "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
     "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
-    "openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
+    "ort-openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
 }
 # Where the provider keeps its tensors, as IO binding names the device.
-BIND_DEVICE = {"cpu": "cpu", "cuda": "cuda", "tensorrt": "cuda", "openvino": "cpu"}
+BIND_DEVICE = {"cpu": "cpu", "cuda": "cuda", "tensorrt": "cuda", "ort-openvino": "cpu"}
 
 ORT_TYPES: dict[str, np.dtype] = {
     f"tensor({k})": np.dtype(v)
@@ -72,6 +72,8 @@ def check_model_path(model: str) -> Path:
 def provider_list(backend: str, device_id: int) -> list[tuple[str, dict[str, Any]]]:
     import onnxruntime as ort
 
+    if backend not in PROVIDER_CHAINS:
+        raise UserError(f"--backend {backend} does not run on ONNX Runtime")
     available = ort.get_available_providers()
     wanted = PROVIDER_CHAINS[backend][0]
     if wanted not in available:
@@ -301,6 +303,12 @@ class OrtSession:
     def end_profiling(self) -> str:
         """Stop the profiler (opened with a profile_prefix) and return the trace file's path."""
         return self._sess.end_profiling()
+
+    def __enter__(self) -> OrtSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self._binding.clear_binding_inputs()
