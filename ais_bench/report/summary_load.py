@@ -178,12 +178,19 @@ def _figures(reports: list[dict[str, Any]], total: dict[str, Any], path: Path) -
     return figures
 
 
-def _options(args: str) -> dict[str, str]:
-    """The command line's options as {"--name": "value"} (a bare switch reads "1")."""
+def _words(args: Any) -> list[str]:
+    """The saved command line as words: a list in current summaries, one string in older ones."""
+    if isinstance(args, list):
+        return [str(w) for w in args]
     try:
-        words = shlex.split(args)
+        return shlex.split(str(args or ""))
     except ValueError:
-        words = args.split()
+        return str(args).split()
+
+
+def _options(args: Any) -> dict[str, str]:
+    """The command line's options as {"--name": "value"} (a bare switch reads "1")."""
+    words = _words(args)
     out: dict[str, str] = {}
     for i, w in enumerate(words):
         if not w.startswith("-") or w.lstrip("-").replace(".", "").isdigit():
@@ -199,7 +206,7 @@ def _options(args: str) -> dict[str, str]:
 def _provenance(report: dict[str, Any], data: dict[str, Any], workers: int) -> dict[str, str]:
     flat = {**flatten(report), **flatten({k: v for k, v in data.items() if k != "devices"})}
     flat["workers"] = workers
-    for name, value in _options(str(flat.pop("args", ""))).items():
+    for name, value in _options(flat.pop("args", "")).items():
         if name not in OUTPUT_OPTIONS:
             flat[f"option {name}"] = value
     out: dict[str, str] = {}
@@ -210,7 +217,7 @@ def _provenance(report: dict[str, Any], data: dict[str, Any], workers: int) -> d
     return out
 
 
-def _shape_options(args: str) -> dict[str, str]:
+def _shape_options(args: Any) -> dict[str, str]:
     return {k: v for k, v in _options(args).items() if k in SHAPE_OPTIONS}
 
 
@@ -232,7 +239,7 @@ def load(path: Path) -> Summary:
     for key, value in flat.items():
         if "input_shape" in key.lower():
             shapes[key] = str(value)
-    shapes.update(_shape_options(str(first.get("args", ""))))
+    shapes.update(_shape_options(first.get("args", "")))
     figures = _figures(reports, data.get("total") or {}, path)
     return Summary(
         path=path,
