@@ -1,5 +1,6 @@
 """The --sweep grammar: `KEY=V1,V2,...` per swept option, ranges `A:B` (powers of two) and
-`A:B:S` (step S), and `|` instead of `,` for options whose own values hold commas."""
+`A:B:S` (step S); options whose own values hold commas (dymHW, dymDims, ...) separate
+their values with `|`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ NOT_SWEEPABLE = frozenset({
 # Keys whose values change the outputs themselves (not just their speed): a configuration that
 # differs from the reference in one of them is compared with it.
 ACCURACY_KEYS = ("model", "backend", "precision")
+# Options whose own values hold commas: their sweep values are separated by '|'.
+COMMA_VALUED = frozenset({"dymHW", "dymDims", "dymShape", "outputSize", "input"})
 _RANGE = re.compile(r"^(\d+):(\d+)(?::(\d+))?$")
 
 
@@ -91,11 +94,12 @@ def parse_axes(items: list[str], keys: dict[str, argparse.Action]) -> list[Axis]
 
 def expand(key: str, text: str) -> tuple[str, ...]:
     """`1,2,4` / `1:16` (doubling) / `2:12:2` (step) / `224,224|256,256` into the value list."""
-    sep = "|" if "|" in text else ","
+    sep = "|" if key in COMMA_VALUED else ","
     parts = [p.strip() for p in text.split(sep)]
     if not text.strip() or any(not p for p in parts):
         raise UserError(
-            f"--sweep {key}={text}: empty value in the list; give values like {key}=1,2,4"
+            f"--sweep {key}={text}: empty value in the list; give values like {key}=1,2,4 ('|' "
+            f"between values for {', '.join(sorted(COMMA_VALUED))})"
         )
     values: list[str] = []
     for p in parts:

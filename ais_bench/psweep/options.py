@@ -26,8 +26,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--sweep", nargs="+", action="extend", default=None, metavar="KEY=V1,V2",
         help="options to sweep, e.g. 'threads=1,2,4 intra_op_threads=1:4' (A:B powers of two, "
-        "A:B:S a step; '|' separates values that hold commas); the rest of the command line is "
-        "the base configuration",
+        "A:B:S a step; dymHW, dymDims, dymShape, outputSize and input separate values with "
+        "'|'); the rest of the command line is the base configuration",
     )
     g.add_argument("--sweep_max", type=positive, default=None,
                    help="run a sweep of up to N configurations (default cap: 64)")
