@@ -181,3 +181,32 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("[ERROR] ") and message in lines[0], r.err
     assert list(tmp_path.iterdir()) == []  # refused before anything ran or was written
+
+
+def test_a_reference_outside_the_sweep_runs_once_and_passes_an_equal_model(cli, tmp_path):
+    w = np.random.default_rng(1).standard_normal((16, 8)).astype(np.float32)
+    good = linear(tmp_path / "good.onnx", w, 1)
+    same = linear(tmp_path / "same.onnx", w, 1)  # another file, the same weights
+    bad = linear(tmp_path / "bad.onnx", w * np.float32(1.01), 1)
+    r = cli(*SHORT, "--sweep", f"model={same},{bad}", "--sweep_reference", f"model={good}",
+            "--output", "out", "--output_dirname", "s", cwd=tmp_path)
+    assert r.rc == 0, r.err
+    doc = load(tmp_path / "out" / "s")
+    assert doc["reference"]["model"] == str(good)
+    assert [x["id"] for x in doc["reference_runs"]] == ["ref01"] and doc["reference_runs"][0]["ok"]
+    rows = {row["id"]: row for row in doc["rows"]}
+    assert rows["c001"]["accuracy"]["verdict"] == "PASS"
+    assert rows["c001"]["accuracy"]["max_abs"] == 0 and rows["c001"]["accuracy"]["cosine"] == 1
+    assert rows["c002"]["accuracy"]["verdict"] == "FAIL" and not rows["c002"]["honest"]
+    assert doc["best"] == "c001"
+    # The reference ran once, untimed-loop short, into its own folder.
+    assert (tmp_path / "out" / "s" / "ref01_summary.json").is_file()
+    # Tighter and looser tolerances are the user's: 1% off passes with rtol 0.05.
+    loose = cli(*SHORT, "--sweep", f"model={bad}", "--sweep_reference", f"model={good}",
+                "--rtol", "0.05", "--atol", "0.05", "--output", "out", "--output_dirname", "l",
+                cwd=tmp_path)
+    assert loose.rc == 0, loose.err
+    assert load(tmp_path / "out" / "l")["rows"][0]["accuracy"]["verdict"] == "PASS"
+    strict = cli(*SHORT, "--sweep", f"model={bad}", "--sweep_reference", f"model={good}",
+                 "--output", "out", "--output_dirname", "t", cwd=tmp_path)
+    assert strict.rc == 1 and "no configuration both ran and matched the reference" in strict.err
