@@ -91,3 +91,28 @@ def test_the_cap():
     check_cap(axes, 2 * DEFAULT_CAP)
     with pytest.raises(UserError, match="cap of 3"):
         check_cap(parse_axes(["threads=1,2,3,4"], KEYS), 3)
+
+
+def test_a_combination_the_run_refuses_is_skipped_a_value_refused_everywhere_is_an_error(
+    monkeypatch, tmp_path
+):
+    """The planner's rule, with a stand-in for a cross-option check (precision vs backend)."""
+    from ais_bench import cli
+    from ais_bench.psweep import app
+
+    real = cli.config_from_args
+
+    def strict(ns, argv):
+        if ns.backend == "cuda" and ns.threads == 2:
+            raise UserError("--threads 2: --backend cuda cannot run it")
+        if ns.intra_op_threads == 3:
+            raise UserError("--intra_op_threads 3: never")
+        return real(ns, argv)
+
+    monkeypatch.setattr(cli, "config_from_args", strict)
+    monkeypatch.chdir(tmp_path)
+    p = app.plan(["--model", "zoo:tiny", "--sweep", "backend=cpu,cuda", "threads=1,2"],
+                 build_parser())
+    assert p.refused == {4: "--threads 2: --backend cuda cannot run it"}
+    with pytest.raises(UserError, match=r"^--sweep intra_op_threads=1,3: --intra_op_threads 3"):
+        app.plan(["--model", "zoo:tiny", "--sweep", "intra_op_threads=1,3"], build_parser())

@@ -50,6 +50,9 @@ class Plan:
     rtol: float | None
     reference: dict[str, str]  # accuracy key -> the reference's value
     base_values: dict[str, str]  # accuracy key -> the base command line's value
+    # Configurations the run's own option checks refuse (a precision the backend cannot do):
+    # index -> that check's one-line message. They are listed as skipped without a process.
+    refused: dict[int, str]
 
 
 def plan(argv: list[str], parser: argparse.ArgumentParser) -> Plan:
@@ -72,7 +75,7 @@ def plan(argv: list[str], parser: argparse.ArgumentParser) -> Plan:
             )
     tol = resolve_tolerance("f32", ns.atol, ns.rtol)  # checks the numbers; precision comes later
 
-    def check(tokens: list[str], what: str) -> argparse.Namespace:
+    def check(tokens: list[str], what: str = "") -> argparse.Namespace:
         try:
             checked = parser.parse_args(tokens)
             config_from_args(checked, tokens)
@@ -80,13 +83,27 @@ def plan(argv: list[str], parser: argparse.ArgumentParser) -> Plan:
             raise UserError(f"{what}{exc}") from None
         return checked
 
-    first = [f"{a.option}={a.values[0]}" for a in axes]
     base_tokens = argv_groups.flatten(base)
-    base_ns = check(base_tokens + first, "")
-    for i, a in enumerate(axes):
-        for v in a.values[1:]:
-            tokens = [*first[:i], f"{a.option}={v}", *first[i + 1:]]
-            check(base_tokens + tokens, f"--sweep {a.key}={','.join(a.values)}: ")
+    configs = combinations(axes)
+    options = {a.key: a.option for a in axes}
+    refused: dict[int, str] = {}
+    valid: argparse.Namespace | None = None
+    for c in configs:
+        try:
+            ns_c = check(base_tokens + [f"{options[k]}={v}" for k, v in c.overrides])
+            valid = valid or ns_c
+        except UserError as exc:
+            refused[c.index] = str(exc)
+    if valid is None and not any(a.key == "model" for a in axes):
+        check(base_tokens)  # a base that no sweep value can fix is the base's error
+    # A value refused in every combination is a bad value; refused only in some, it is a
+    # combination the run cannot do, listed as skipped.
+    for a in axes:
+        for v in a.values:
+            mine = [c.index for c in configs if c.value(a.key) == v]
+            if all(i in refused for i in mine):
+                raise UserError(f"--sweep {a.key}={','.join(a.values)}: {refused[mine[0]]}")
+    base_ns = valid  # not None: with every configuration refused, some value was refused above
     accuracy_keys = [k for k in ACCURACY_KEYS if k in keys]
     base_values = {k: str(getattr(base_ns, k)) for k in accuracy_keys}
     model_axis = next((a for a in axes if a.key == "model"), None)
@@ -102,12 +119,13 @@ def plan(argv: list[str], parser: argparse.ArgumentParser) -> Plan:
                 f"{', '.join(accuracy_keys)}"
             )
         reference[key] = value
-    check(base_tokens + first + [f"--{k}={v}" for k, v in reference.items()],
-          "--sweep_reference: ")
+    first = next(c for c in configs if c.index not in refused)
+    check(base_tokens + [f"{options[k]}={v}" for k, v in first.overrides]
+          + [f"--{k}={v}" for k, v in reference.items()], "--sweep_reference: ")
     folder, note = _folder(groups)
-    return Plan(base, axes, combinations(axes), folder, note, ns.objective,
+    return Plan(base, axes, configs, folder, note, ns.objective,
                 None if ns.atol is None else tol.atol, None if ns.rtol is None else tol.rtol,
-                reference, base_values)
+                reference, base_values, refused)
 
 
 def _folder(groups: list[argv_groups.Group]) -> tuple[Path, str]:
@@ -164,6 +182,8 @@ class Sweep:
         return True
 
     def run_one(self, c: Configuration) -> table.Row:
+        if c.index in self.p.refused:
+            return table.Row(c, "skipped", self.command(c), reason=self.p.refused[c.index])
         child = run_child(self.base_tokens + self.tokens(c), self.p.folder, c.id)
         if child.rc == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
@@ -243,6 +263,11 @@ def report(s: Sweep, interrupted: bool) -> int:
         log.info("per-configuration overhead (process start, model load, warm-up, saving; not in "
                  "the figures): mean %.2f s, total %.1f s over %d runs", sum(over) / len(over),
                  sum(over), len(ok))
+    noisy = [r.config.id for r in ok if r.measured.warning]
+    if noisy:
+        log.warning("%d of %d configurations carry their run's stability warning (%s): compare "
+                    "close figures with care; each one's warning is in sweep.json", len(noisy),
+                    len(ok), ", ".join(noisy))
     ref_text = ", ".join(f"{k}={v}" for k, v in p.reference.items())
     log.info("accuracy: compared with the reference (%s, the rest as each configuration); "
              "'ref' rows are the reference themselves; * marks the Pareto front (latency vs "
