@@ -148,7 +148,7 @@ def text(rows: list[Row], keys: list[str], objective: str) -> list[str]:
             str(rank), r.config.id, *[r.config.value(k) or "" for k in keys],
             _num(m.median_ms), _num(m.p99_ms), _num(m.throughput), _num(m.cores_busy, ".3g"),
             _num(m.overhead_s, ".3g"),
-            _num(a.max_abs if a else None, ".3g"), _num(a.cosine if a else None, ".6f"),
+            _num(a.max_abs if a else None, ".3g"), _num(a.cosine if a else None, ".8f"),
             _verdict(a), "*" if r.pareto else "",
         ])
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=False)]
