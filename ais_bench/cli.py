@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(debug)
     try:
         if psweep.wanted(argv):
-            return psweep.main(argv)
+            return psweep.main(argv, build_parser(), config_from_args)
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
         if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):

@@ -96,23 +96,21 @@ def test_the_cap():
 def test_a_combination_the_run_refuses_is_skipped_a_value_refused_everywhere_is_an_error(
     monkeypatch, tmp_path
 ):
-    """The planner's rule, with a stand-in for a cross-option check (precision vs backend)."""
-    from ais_bench import cli
+    """The planner's rule, with a cross-option check (as precision vs backend) added."""
+    from ais_bench.cli import config_from_args
     from ais_bench.psweep import app
-
-    real = cli.config_from_args
 
     def strict(ns, argv):
         if ns.backend == "cuda" and ns.threads == 2:
             raise UserError("--threads 2: --backend cuda cannot run it")
         if ns.intra_op_threads == 3:
             raise UserError("--intra_op_threads 3: never")
-        return real(ns, argv)
+        return config_from_args(ns, argv)
 
-    monkeypatch.setattr(cli, "config_from_args", strict)
     monkeypatch.chdir(tmp_path)
     p = app.plan(["--model", "zoo:tiny", "--sweep", "backend=cpu,cuda", "threads=1,2"],
-                 build_parser())
+                 build_parser(), strict)
     assert p.refused == {4: "--threads 2: --backend cuda cannot run it"}
     with pytest.raises(UserError, match=r"^--sweep intra_op_threads=1,3: --intra_op_threads 3"):
-        app.plan(["--model", "zoo:tiny", "--sweep", "intra_op_threads=1,3"], build_parser())
+        app.plan(["--model", "zoo:tiny", "--sweep", "intra_op_threads=1,3"], build_parser(),
+                 strict)

@@ -9,6 +9,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,11 @@ class Plan:
     refused: dict[int, str]
 
 
-def plan(argv: list[str], parser: argparse.ArgumentParser) -> Plan:
-    from ais_bench.cli import config_from_args
-
+def plan(
+    argv: list[str],
+    parser: argparse.ArgumentParser,
+    config_from_args: Callable[[argparse.Namespace, list[str]], object],
+) -> Plan:
     groups = argv_groups.groups(argv, parser)
     own = [g for g in groups if g.dest in SWEEP_DESTS]
     ns = parser.parse_args([*argv_groups.flatten(own), "--model", "-"])
