@@ -29,14 +29,14 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "A:B:S a step; dymHW, dymDims, dymShape, outputSize and input separate values with "
         "'|'); the rest of the command line is the base configuration",
     )
-    g.add_argument("--sweep_max", type=positive, default=None,
-                   help="run a sweep of up to N configurations (default cap: 64)")
+    g.add_argument("--sweep_max", type=positive, default=None, metavar="N",
+                   help="allow a sweep of up to N configurations (unset: a cap of 64)")
     g.add_argument("--objective", choices=("latency", "throughput"), default="latency",
                    help="sweep order: compute median (latency) or samples/s (throughput)")
     for name, kind in (("atol", "absolute"), ("rtol", "relative")):
         if f"--{name}" not in p._option_string_actions:  # another feature may own it already
             g.add_argument(f"--{name}", default=None,
-                           help=f"accuracy: {kind} tolerance (default: per precision)")
+                           help=f"accuracy: {kind} tolerance (unset: the precision's default)")
     g.add_argument(
         "--sweep_reference", nargs="+", action="extend", default=None, metavar="KEY=V",
         help="the reference the outputs are compared with (default: model as given, backend=cpu, "
