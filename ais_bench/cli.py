@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ais_bench import psweep
 from ais_bench.config import (
     BACKENDS,
     GRAPH_OPT_LEVELS,
@@ -291,6 +292,7 @@ def build_parser() -> Parser:
     _add_input_options(p)
     _add_auto_shape_options(p)
     _add_scaling_options(p)
+    psweep.add_options(p)
     return p
 
 
@@ -534,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = _wants_debug(argv)
     setup_logging(debug)
     try:
+        if psweep.wanted(argv):
+            return psweep.main(argv, build_parser(), config_from_args)
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
         if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):
