@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +32,8 @@ log = logging.getLogger("ais_bench")
 
 TRUE_WORDS = ("1", "true", "yes", "y", "on")
 FALSE_WORDS = ("0", "false", "no", "n", "off")
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def switch(text: str) -> bool:
@@ -475,6 +478,28 @@ def _wants_debug(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; SIGTERM is handled as Ctrl-C is (what completed is summarised and
+    saved), then the exit code says which signal came."""
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        code = _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if code == EXIT_INTERRUPTED and terminated:
+        return EXIT_TERMINATED
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _wants_debug(argv)
     setup_logging(debug)
@@ -505,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    if report.save_error:
+        print(f"[ERROR] {report.save_error}", file=sys.stderr)
     if report.input_error:
         saved = " (the completed batches' outputs and the summary are saved)" if (
             report.summary_path
@@ -514,6 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{report.batches_planned} batches{saved}",
             file=sys.stderr,
         )
+        return UserError.exit_code
+    if report.save_error:
         return UserError.exit_code
     if report.error:
         print(
@@ -554,9 +583,15 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     log.info("summary throughput:%s", multi.total_throughput)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
+    saves += [multi.save_error] if multi.save_error else []
+    for line in saves:
+        print(f"[ERROR] {line}", file=sys.stderr)
     if multi.failures:
         bad_input = all(o.user_error for o in multi.failures)
         return UserError.exit_code if bad_input else InferenceError.exit_code
+    if saves:
+        return UserError.exit_code
     if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
     return 0

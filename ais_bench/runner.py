@@ -140,10 +140,11 @@ def run_loop(
 ) -> RunResult:
     """Run every batch of `plan` `loop` times after `warmup_count` untimed runs of the first.
 
-    Timed iterations (compute) = batches x loop; h2d and d2h are timed once per batch. With `duration_s`, each batch runs at least `loop` times and
-    until its share of the duration (duration / batches, counted from the first timed iteration)
-    has passed. Ctrl-C, an engine error or a bad input met mid-run (UserError from the plan or
-    the sink) stops the loop; what completed is still returned.
+    Timed iterations (compute) = batches x loop; h2d and d2h are timed once per batch. With
+    `duration_s`, each batch runs at least `loop` times and until its share of the duration
+    (duration / batches, counted from the first timed iteration) has passed. Ctrl-C, an engine
+    error or a bad input met mid-run (UserError from the plan or the sink) stops the loop; what
+    completed is still returned.
     """
     # Stamps grow in chunks as the run goes: memory follows what ran, not what was asked for.
     h2d_rec = StampRecorder(2)

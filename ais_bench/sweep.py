@@ -141,11 +141,17 @@ def run(cfg: RunConfig) -> Report:
             f"{_first_line(runs[0].error or '')}"
         )
     if out is not None:
-        table.write_csv(out.folder / CSV_NAME)
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)
-        report.save(out.summary_path)
-        log.info("dymShape_range table saved in %s", table.csv_path)
+        try:
+            table.write_csv(out.folder / CSV_NAME)
+        except UserError as exc:
+            report.save_error = str(exc)
+            report.summary_path = None
+            return report
+        bench.save_summary(report, out.summary_path)
+        if report.save_error is None:
+            log.info("dymShape_range table saved in %s", table.csv_path)
     return report
 
 
