@@ -257,23 +257,27 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
                     session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress,
                     cfg.duration,
                 )
-            if result.error:
-                failed_feed = session.staged_arrays()
-            if prof is not None:
-                trace = session.end_profiling()
-            if background is not None:
-                # End to end means up to the last output file written.
-                drain = time.perf_counter()
-                try:
+            # From here on what was measured is kept, whatever interrupts the run.
+            drain = time.perf_counter()
+            try:
+                if result.error:
+                    failed_feed = session.staged_arrays()
+                if prof is not None:
+                    trace = session.end_profiling()
+                if background is not None:
+                    # End to end means up to the last output file written.
+                    drain = time.perf_counter()
                     failed = background.close()
-                except KeyboardInterrupt:
-                    result.interrupted = True
+                    result.wall_s += time.perf_counter() - drain
+            except KeyboardInterrupt:
+                result.interrupted = True
+                if background is not None:
                     failed = background.abort()
+                    result.wall_s += time.perf_counter() - drain
                     log.warning(
                         "interrupted while writing outputs: the file being written was "
                         "finished, %d batch(es) were left unwritten", background.skipped,
                     )
-                result.wall_s += time.perf_counter() - drain
         finally:
             if plan is not None:
                 plan.close()

@@ -204,9 +204,13 @@ def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
     """Write one array as BIN (raw bytes), NPY, or TXT (readable, with a shape/dtype header)."""
     path = stem.with_name(stem.name + SUFFIX[outfmt])
     a = np.asarray(array, order="C")  # ascontiguousarray would turn a scalar into 1-d
-    with atomic(path, "wb") as fh:
+    with atomic(path, "wb") as raw:
+        # numpy's tofile (also behind np.save on a real file) writes through its own C stream
+        # and drops a failed flush: on a full disk the file comes out empty and no error is
+        # raised. Going through a plain write() keeps every error.
+        fh = _PlainWrites(raw)
         if outfmt == "BIN":
-            a.tofile(fh)
+            fh.write(a.tobytes())
         elif outfmt == "NPY":
             np.save(fh, a, allow_pickle=False)
         else:
@@ -220,6 +224,16 @@ def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
                 header=f"shape={tuple(a.shape)} dtype={a.dtype.name}",
             )
     return path
+
+
+class _PlainWrites:
+    """A binary file seen only through write(), so numpy does not bypass it."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+
+    def write(self, data: bytes) -> int:
+        return self._fh.write(data)
 
 
 class FilesInfo:
@@ -310,19 +324,25 @@ class WriterThread:
         self._queue: queue.Queue[tuple[Any, list[np.ndarray]] | None] = queue.Queue(depth)
         self._error: BaseException | None = None
         self._abort = threading.Event()
+        # Waited on instead of Thread.join: on Python 3.11 a join interrupted by Ctrl-C can mark
+        # a thread that is still writing as stopped.
+        self._finished = threading.Event()
         self.skipped = 0  # batches dropped unwritten by abort()
         self._thread = threading.Thread(target=self._work, name="ais_bench-writer", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._abort.is_set():
-                self.skipped += 1
-            elif self._error is None:  # after a failure, drain without writing
-                try:
-                    self._sink(*item)
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
+        try:
+            while (item := self._queue.get()) is not None:
+                if self._abort.is_set():
+                    self.skipped += 1
+                elif self._error is None:  # after a failure, drain without writing
+                    try:
+                        self._sink(*item)
+                    except BaseException as exc:  # handed to the caller's thread
+                        self._error = exc
+        finally:
+            self._finished.set()
 
     def __call__(self, batch: Any, arrays: list[np.ndarray]) -> None:
         if self._error is not None:
@@ -331,9 +351,9 @@ class WriterThread:
 
     def close(self) -> BaseException | None:
         """Wait for every queued write; the sink's failure, if any."""
-        if self._thread.is_alive():
+        if not self._finished.is_set():
             self._queue.put(None)
-            self._thread.join()
+            self._finished.wait()
         return self._error
 
     def abort(self) -> BaseException | None:
@@ -342,11 +362,11 @@ class WriterThread:
         For Ctrl-C (or SIGTERM) while outputs are written: every file on disk is then whole, and
         a second interrupt does not cut this short."""
         self._abort.set()
-        while self._thread.is_alive():
+        while not self._finished.is_set():
             try:
                 with contextlib.suppress(queue.Full):
                     self._queue.put(None, timeout=0.05)
-                self._thread.join(0.05)
+                self._finished.wait(0.05)
             except KeyboardInterrupt:
                 continue
         return self._error

@@ -214,28 +214,46 @@ def run_loop(
         input_error = str(exc)
     except Exception as exc:  # the engine's own error types vary by provider
         error = str(exc).strip() or type(exc).__name__
-    finally:
-        if bar is not None:
-            bar.close()
-    wall = time.perf_counter() - start
-    cpu = time.process_time() - cpu0 if cpu0 is not None else 0.0
-    ends = [r.last(1) for r in (comp_rec, d2h_rec) if r.n]
-    span = (max(ends) - h2d_rec.first(0)) / 1e9 if ends else 0.0
-    return RunResult(
-        h2d_ms=h2d_rec.durations_ms()[0],
-        compute_ms=comp_rec.durations_ms()[0],
-        d2h_ms=d2h_rec.durations_ms()[0],
-        batches_done=done,
-        batches_planned=plan.count,
-        wall_s=wall,
-        timed_span_s=span,
-        interrupted=interrupted,
-        error=error,
-        input_error=input_error,
-        samples_done=samples,
-        padded_samples=padded,
-        cpu_s=cpu,
-    )
+    # The loop is over: a Ctrl-C (or SIGTERM) from here on must not lose what it measured, so
+    # the summing-up is redone until it completes, and the run counts as interrupted.
+    while True:
+        try:
+            if bar is not None:
+                bar.close()
+            return _summed_up(h2d_rec, comp_rec, d2h_rec, start, cpu0, RunResult(
+                h2d_ms=np.empty(0),
+                compute_ms=np.empty(0),
+                d2h_ms=np.empty(0),
+                batches_done=done,
+                batches_planned=plan.count,
+                wall_s=0.0,
+                interrupted=interrupted,
+                error=error,
+                input_error=input_error,
+                samples_done=samples,
+                padded_samples=padded,
+            ))
+        except KeyboardInterrupt:
+            interrupted = True
+
+
+def _summed_up(
+    h2d: StampRecorder,
+    comp: StampRecorder,
+    d2h: StampRecorder,
+    start: float,
+    cpu0: float | None,
+    result: RunResult,
+) -> RunResult:
+    """`result` with the times the recorders hold filled in."""
+    result.wall_s = time.perf_counter() - start
+    result.cpu_s = time.process_time() - cpu0 if cpu0 is not None else 0.0
+    ends = [r.last(1) for r in (comp, d2h) if r.n]
+    result.timed_span_s = (max(ends) - h2d.first(0)) / 1e9 if ends else 0.0
+    result.h2d_ms = h2d.durations_ms()[0]
+    result.compute_ms = comp.durations_ms()[0]
+    result.d2h_ms = d2h.durations_ms()[0]
+    return result
 
 
 def _progress_bar(total: int):

@@ -277,10 +277,11 @@ def test_output_dirname_layout_and_overwrite_warning(cli, tmp_path):
     assert r1.rc == 0
     assert (tmp_path / "subdir" / "pure_infer_data_0.bin").exists()
     assert (tmp_path / "subdir_summary.json").exists()
-    assert "overwriting" not in r1.out
+    assert "removed the earlier run" not in r1.out
     r2 = cli(*args)
     assert r2.rc == 0
-    assert "[WARNING] --output_dirname subdir: overwriting earlier results" in r2.out
+    assert "[WARNING] --output_dirname subdir: removed the earlier run's 1 result file(s)" in r2.out
+    assert (tmp_path / "subdir" / "pure_infer_data_0.bin").exists()
 
 
 def test_runs_in_the_same_second_never_collide(cli, tmp_path):
