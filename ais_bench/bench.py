@@ -244,6 +244,7 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
                 )
                 if cfg.input and not cfg.auto_mode:
                     writer.check(session.outputs, plan.batch_rows)
+                outputs.clear_earlier(out)
                 # Files are written on a thread, overlapping the next batch's loop.
                 background = outputs.WriterThread(writer)
             progress = cfg.progress if cfg.progress is not None else False

@@ -172,8 +172,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--output_dirname",
         default=None,
-        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder (reused runs "
-        "overwrite it)",
+        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder; a rerun first removes "
+        "the files the earlier run's summary lists (with a warning), never other files",
     )
     p.add_argument(
         "--outfmt",
@@ -191,7 +191,12 @@ def build_parser() -> Parser:
         "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
     )
     p.add_argument(
-        "-l", "--loop", type=integer, default=1, help="timed executions of each batch (positive)"
+        "-l",
+        "--loop",
+        type=integer,
+        default=1,
+        help="timed executions of each batch (positive); the batch is copied to the device once "
+        "before them and its outputs back once after",
     )
     p.add_argument(
         "--warmup_count",

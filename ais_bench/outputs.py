@@ -37,6 +37,9 @@ class OutputDir:
     root: Path
     folder: Path
     summary_path: Path
+    # --output_dirname reused: the earlier run's files, removed by clear_earlier() once the new
+    # run is known to start (a run refused for bad input leaves the earlier results alone).
+    earlier: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -61,12 +64,12 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
     if dirname is not None:
         folder = root / dirname
         summary = root / f"{dirname}_summary.json"
-        clear_earlier_run(folder, summary, dirname)
+        earlier = earlier_run_files(folder, summary, dirname)
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create {folder}: {exc.strerror}") from None
-        return OutputDir(root, folder, summary)
+        return OutputDir(root, folder, summary, earlier)
     stamp = time.strftime(TIMESTAMP, time.localtime(now))
     # Two runs in one second: the later one takes the next free suffix, never the same folder.
     for k in range(10_000):
@@ -100,13 +103,12 @@ def _listed_paths(node: Any, key: str = "") -> Iterator[str]:
             yield from _listed_paths(v, key)
 
 
-def clear_earlier_run(folder: Path, summary: Path, dirname: str) -> None:
-    """Remove the result files an earlier run into `folder` wrote, so two runs never mix.
+def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, ...]:
+    """The result files an earlier run into `folder` wrote, as its summary lists them (outputs,
+    exception files, tables, per-device summaries), and that summary; () for a fresh folder.
 
-    Only files the earlier summary lists (outputs, exception files, tables, per-device
-    summaries) are removed, with a warning; anything else in the folder is the user's and stays.
-    A folder holding files but no readable summary cannot be told apart from the user's own:
-    refused, with the fix.
+    Anything else in the folder is the user's. A folder holding files but no readable summary
+    cannot be told apart from the user's own: refused, with the fix.
     """
     held = folder.is_dir() and any(folder.iterdir())
     if not summary.exists():
@@ -116,7 +118,7 @@ def clear_earlier_run(folder: Path, summary: Path, dirname: str) -> None:
                 f"{summary.name} says which an earlier run wrote; empty that folder or pick "
                 "another --output_dirname"
             )
-        return
+        return ()
     try:
         earlier = json.loads(summary.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -125,31 +127,42 @@ def clear_earlier_run(folder: Path, summary: Path, dirname: str) -> None:
             "remove it or pick another --output_dirname"
         ) from None
     root = folder.resolve()
-    removed = 0
-    parents: set[Path] = set()
+    found: set[Path] = set()
     for text in set(_listed_paths(earlier)):
         p = Path(text)
-        if not p.is_absolute():
-            p = Path.cwd() / p
         with contextlib.suppress(OSError, ValueError):
             if p.is_symlink() or not p.is_file():
                 continue
-            if root not in p.resolve().parents:
-                continue
+            if root in p.resolve().parents:
+                found.add(p.resolve())
+    return (*sorted(found), summary)
+
+
+def clear_earlier(out: OutputDir) -> None:
+    """Remove the earlier run's files (and the sub-folders they leave empty), with a warning,
+    so two runs never mix in one folder."""
+    if not out.earlier:
+        return
+    root = out.folder.resolve()
+    removed = 0
+    parents: set[Path] = set()
+    for p in out.earlier:
+        try:
             p.unlink()
+        except OSError:
+            continue
+        if p != out.summary_path:
             removed += 1
-            parents.update(q for q in p.resolve().parents if root in q.parents)
+            parents.update(q for q in p.parents if root in q.parents)
     for d in sorted(parents, key=lambda q: len(q.parts), reverse=True):
         with contextlib.suppress(OSError):
             d.rmdir()  # only when empty: a sub-folder the earlier run made
-    with contextlib.suppress(OSError):
-        summary.unlink()
-    left = sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+    left = sum(1 for _ in out.folder.iterdir()) if out.folder.is_dir() else 0
     log.warning(
         "--output_dirname %s: removed the earlier run's %d result file(s) and summary%s",
-        dirname,
+        out.name,
         removed,
-        f"; {left} other item(s) in {folder} were not written by it and are left as they are"
+        f"; {left} other item(s) in {out.folder} were not written by it and are left as they are"
         if left
         else "",
     )

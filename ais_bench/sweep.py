@@ -65,7 +65,7 @@ def run(cfg: RunConfig) -> Report:
     session = open_session(cfg)
     runs: list[ShapeRun] = []
     results: list[RunResult] = []
-    filesinfo: dict[str, dict[str, list[str]]] = {}
+    filesinfo = outputs.FilesInfo()
     interrupted = False
     out = None
     try:
@@ -75,6 +75,7 @@ def run(cfg: RunConfig) -> Report:
         todo = plan(cfg, session.inputs)
         if cfg.output is not None:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
+            outputs.clear_earlier(out)
         log.info("dymShape_range: %d shape(s) to run", len(todo))
         width = len(str(len(todo) - 1))
         # Each shape's own summary block; host facts are gathered once, not per shape.
@@ -93,15 +94,14 @@ def run(cfg: RunConfig) -> Report:
                 if out is not None:
                     sub = out.folder / f"dymshape_{p.index:0{width}d}"
                     sub.mkdir(exist_ok=True)
-                    writer = bench.OutputWriter(dataclasses.replace(out, folder=sub), cfg.outfmt)
+                    writer = bench.OutputWriter(
+                        dataclasses.replace(out, folder=sub), cfg.outfmt, filesinfo=filesinfo
+                    )
                 result = run_loop(session, data, cfg.loop, cfg.warmup_count, writer, progress)
                 del data
                 if result.interrupted:  # the cut-short shape stays out of the table
                     interrupted = True
                     break
-                if writer is not None:
-                    for info in writer.filesinfo.values():
-                        filesinfo[str(len(filesinfo))] = info
                 if result.error is not None or result.compute_ms.size == 0:
                     if writer is not None:
                         with contextlib.suppress(OSError):
