@@ -266,6 +266,17 @@ class FilesInfo:
     def __len__(self) -> int:
         return self._n
 
+    # A multi-device worker sends its report to the launcher: the entries travel, the spool is
+    # made anew on the other side.
+    def __getstate__(self) -> list[str]:
+        return list(self.json_lines())
+
+    def __setstate__(self, lines: list[str]) -> None:
+        self.__init__()
+        for line in lines:
+            self._fh.write(line + "\n")
+        self._n = len(lines)
+
     def json_lines(self) -> Iterator[str]:
         """Each entry as one line of JSON text, in order."""
         self._fh.flush()
