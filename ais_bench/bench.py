@@ -125,13 +125,18 @@ class OutputWriter:
     """
 
     def __init__(
-        self, out: OutputDir, outfmt: str, axis: int = 0, names: list[str] | None = None
+        self,
+        out: OutputDir,
+        outfmt: str,
+        axis: int = 0,
+        names: list[str] | None = None,
+        filesinfo: outputs.FilesInfo | None = None,
     ) -> None:
         self.out = out
         self.outfmt = outfmt
         self.axis = axis
         self.names = names or []
-        self.filesinfo: dict[str, dict[str, list[str]]] = {}
+        self.filesinfo = filesinfo if filesinfo is not None else outputs.FilesInfo()
         self._whole_noted: set[int] = set()
 
     def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
@@ -140,7 +145,7 @@ class OutputWriter:
             return
         files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
         infiles = batch.infiles[0] if batch.infiles else []
-        self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+        self.filesinfo.add(infiles, files)
 
     def _name(self, k: int) -> str:
         return self.names[k] if k < len(self.names) else f"#{k}"
@@ -149,8 +154,9 @@ class OutputWriter:
         try:
             return str(outputs.write_array(self.out.folder / f"{stem}_{k}", array, self.outfmt))
         except OSError as exc:
+            note = outputs.space_note(self.out.folder, array.nbytes)
             raise UserError(
-                f"cannot write output file {self.out.folder / stem}_{k}: {exc.strerror}"
+                f"cannot write output file {self.out.folder / stem}_{k}: {exc.strerror} {note}"
             ) from None
 
     def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
@@ -173,7 +179,7 @@ class OutputWriter:
             for i, stem in enumerate(batch.stems):  # padding rows come last: never written
                 outfiles[i].append(self._write(stem, k, parts[i]))
         for infiles, files in zip(batch.infiles, outfiles, strict=True):
-            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+            self.filesinfo.add(infiles, files)
 
     def check(self, specs: list[TensorSpec], rows: int) -> None:
         """Fail before the timed loop when the declared outputs cannot be split as asked."""
@@ -244,6 +250,7 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
                 )
                 if cfg.input and not cfg.auto_mode:
                     writer.check(session.outputs, plan.batch_rows)
+                outputs.clear_earlier(out)
                 # Files are written on a thread, overlapping the next batch's loop.
                 background = outputs.WriterThread(writer)
             progress = cfg.progress if cfg.progress is not None else False
@@ -257,21 +264,33 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
                     session, timed_plan, cfg.loop, cfg.warmup_count, on_outputs, progress,
                     cfg.duration,
                 )
-            if result.error:
-                failed_feed = session.staged_arrays()
-            if prof is not None:
-                trace = session.end_profiling()
-            if background is not None:
-                # End to end means up to the last output file written.
-                drain = time.perf_counter()
-                failed = background.close()
-                result.wall_s += time.perf_counter() - drain
+            # From here on what was measured is kept, whatever interrupts the run.
+            drain = time.perf_counter()
+            try:
+                if result.error:
+                    failed_feed = session.staged_arrays()
+                if prof is not None:
+                    trace = session.end_profiling()
+                if background is not None:
+                    # End to end means up to the last output file written.
+                    drain = time.perf_counter()
+                    failed = background.close()
+                    result.wall_s += time.perf_counter() - drain
+            except KeyboardInterrupt:
+                result.interrupted = True
+                if background is not None:
+                    failed = background.abort()
+                    result.wall_s += time.perf_counter() - drain
+                    log.warning(
+                        "interrupted while writing outputs: the file being written was "
+                        "finished, %d batch(es) were left unwritten", background.skipped,
+                    )
         finally:
             if plan is not None:
                 plan.close()
             session.close()
             if background is not None:
-                background.close()  # after an exception: stop the thread, keep that exception
+                background.abort()  # after an exception: stop the thread, keep that exception
         if failed is not None:
             if not isinstance(failed, UserError):
                 raise failed
@@ -320,7 +339,7 @@ def run(cfg: RunConfig, ready: Callable[[], None] | None = None) -> Report:
     if out is not None:
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)
-        report.save(out.summary_path)
+        save_summary(report, out.summary_path)
     return report
 
 
@@ -343,6 +362,16 @@ def check_summary_target(out: OutputDir) -> None:
             f"the summary file {path} exists and is not a regular file (a folder?): move it "
             "away, or pass another --output or --output_dirname"
         )
+
+
+def save_summary(report: Report, path: Path) -> None:
+    """Save the summary; a failure (a full disk) is kept on the report, not raised, so what was
+    measured is still printed before the one-line error."""
+    try:
+        report.save(path)
+    except UserError as exc:
+        report.save_error = str(exc)
+        report.summary_path = None
 
 
 def check_inspection(cfg: RunConfig) -> Inspection:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +37,8 @@ log = logging.getLogger("ais_bench")
 
 TRUE_WORDS = ("1", "true", "yes", "y", "on")
 FALSE_WORDS = ("0", "false", "no", "n", "off")
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def switch(text: str) -> bool:
@@ -177,8 +180,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--output_dirname",
         default=None,
-        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder (reused runs "
-        "overwrite it)",
+        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder; a rerun first removes "
+        "the files the earlier run's summary lists (with a warning), never other files",
     )
     p.add_argument(
         "--outfmt",
@@ -196,7 +199,12 @@ def build_parser() -> Parser:
         "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
     )
     p.add_argument(
-        "-l", "--loop", type=integer, default=1, help="timed executions of each batch (positive)"
+        "-l",
+        "--loop",
+        type=integer,
+        default=1,
+        help="timed executions of each batch (positive); the batch is copied to the device once "
+        "before them and its outputs back once after",
     )
     p.add_argument(
         "--warmup_count",
@@ -524,6 +532,28 @@ def _wants_debug(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; SIGTERM is handled as Ctrl-C is (what completed is summarised and
+    saved), then the exit code says which signal came."""
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        code = _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if code == EXIT_INTERRUPTED and terminated:
+        return EXIT_TERMINATED
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         from ais_bench.report.cli_report import main as report_main
@@ -564,6 +594,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    if report.save_error:
+        print(f"[ERROR] {report.save_error}", file=sys.stderr)
     if report.input_error:
         saved = " (the completed batches' outputs and the summary are saved)" if (
             report.summary_path
@@ -573,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{report.batches_planned} batches{saved}",
             file=sys.stderr,
         )
+        return UserError.exit_code
+    if report.save_error:
         return UserError.exit_code
     if report.error:
         print(
@@ -613,9 +647,15 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     log.info("summary throughput:%s", multi.total_throughput)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
+    saves += [multi.save_error] if multi.save_error else []
+    for line in saves:
+        print(f"[ERROR] {line}", file=sys.stderr)
     if multi.failures:
         bad_input = all(o.user_error for o in multi.failures)
         return UserError.exit_code if bad_input else InferenceError.exit_code
+    if saves:
+        return UserError.exit_code
     if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
     return 0

@@ -315,9 +315,9 @@ def _stream(
             if key != staged:
                 session.stage(batch.arrays)
                 staged = key
-            i, outs = rec.step(session)
-            now = rec.stamps[3][i]
-            _save(work.finish(key, outs, rec.stamps[0][i], now), sink)
+            _, outs = rec.step(session)
+            now = rec.last(3)
+            _save(work.finish(key, outs, rec.last(0), now), sink)
     except BaseException as exc:  # reported by the caller; the thread must not die silently
         state.fail(exc)
 
@@ -336,7 +336,7 @@ def run_streams(
     first = next(batches, None)
     work = Work(iter(()), 0, loop, duration_s)
     state = _State()
-    recs = [StampRecorder(plan.count * loop // len(sessions) + 1) for _ in sessions]
+    recs = [StampRecorder() for _ in sessions]
     cpu_s = 0.0
     interrupted = False
     if first is not None:
@@ -351,7 +351,7 @@ def run_streams(
         ]
         stopped, cpu_s = _start_and_join(threads, state)
         interrupted = interrupted or stopped
-    columns = [np.array(r.stamps, dtype=np.int64)[:, : r.n] for r in recs]
+    columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     return _result(
         stamps,
@@ -427,7 +427,9 @@ def run_pipeline(
     state = _State()
     chained = itertools.chain([first], batches) if first is not None else iter(())
     work = Work(chained, plan.count, loop, duration_s)
-    done: list[_Request] = []
+    # Only the d2h thread writes it: each finished request's six stamps, not the request (which
+    # holds its batch's arrays).
+    done = StampRecorder(6)
     cpu_s = 0.0
     interrupted = False
     if first is not None:
@@ -498,7 +500,10 @@ def run_pipeline(
                 r.t[5] = pc()
                 q_free.put(r.slot)
                 r.slot = None
-                done.append(r)
+                done.reserve()
+                for kind, stamp in enumerate(r.t):
+                    done.cur[kind][done.pos] = stamp
+                done.commit()
                 for f in work.finish(r.key, outs, r.t[0], r.t[5]):
                     _put(q_save, f, state)
             _put(q_save, _END, state)
@@ -519,7 +524,7 @@ def run_pipeline(
         ]
         stopped, cpu_s = _start_and_join(threads, state)
         interrupted = interrupted or stopped
-    stamps = np.array([r.t for r in done], dtype=np.int64).reshape(len(done), 6).T
+    stamps = done.columns()
     return _result(
         stamps,
         ((0, 1), (2, 3), (4, 5)),

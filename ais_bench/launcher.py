@@ -278,7 +278,7 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
         if spec.cores:
             report.cpu_cores = list(spec.cores)
             if report.summary_path:
-                report.save(Path(report.summary_path))
+                bench.save_summary(report, Path(report.summary_path))
         outcome.report = report
         outcome.error = report.error
     except UserError as exc:
@@ -307,6 +307,7 @@ class MultiReport:
     output_dir: str | None = None
     summary_path: str | None = None
     interrupted: bool = False
+    save_error: str | None = None  # the summary could not be saved (a full disk): why
 
     @property
     def total_throughput(self) -> float:
@@ -347,11 +348,10 @@ class MultiReport:
         }
 
     def save(self, path: Path) -> None:
+        """Write the summary JSON whole or not at all; a UserError (one line) if it cannot be."""
         import json
 
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        os.replace(tmp, path)
+        outputs.write_text(path, [json.dumps(self.to_json(), indent=2)], "summary")
 
 
 def input_files(cfg: RunConfig) -> list[list[str]] | None:
@@ -458,7 +458,11 @@ def run(cfg: RunConfig) -> MultiReport:
     if out is not None:
         multi.output_dir = str(out.folder)
         multi.summary_path = str(out.summary_path)
-        multi.save(out.summary_path)
+        try:
+            multi.save(out.summary_path)
+        except UserError as exc:
+            multi.save_error = str(exc)
+            multi.summary_path = None
     return multi
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ais_bench.outputs import FilesInfo, write_text
 
 CPU_LINE_MIN_SPAN_S = 0.05
 RULE = "------------------------------------------------------"
@@ -179,7 +182,8 @@ class Report:
     input_files: int = 0
     interrupted: bool = False
     error: str | None = None
-    filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # A FilesInfo (spooled to disk) when outputs were written; a plain dict otherwise.
+    filesinfo: dict[str, dict[str, list[str]]] | FilesInfo = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
     versions: dict[str, str] = field(default_factory=dict)
@@ -205,6 +209,7 @@ class Report:
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
     # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
     engine: dict[str, Any] = field(default_factory=dict)
+    save_error: str | None = None  # the summary could not be saved (a full disk): why
 
     @property
     def compute_label(self) -> str:
@@ -364,8 +369,9 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         label = self.compute_label
+        files = self.filesinfo
         return {
-            "filesinfo": self.filesinfo,
+            "filesinfo": files.to_dict() if isinstance(files, FilesInfo) else files,
             "args": list(self.args),  # the command line as a list, as the original writes it
             label: self.compute.to_json(),
             "H2D_latency": self.h2d.to_json(),
@@ -423,9 +429,27 @@ class Report:
         }
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        os.replace(tmp, path)
+        """Write the summary JSON whole or not at all; a UserError (one line) if it cannot be."""
+        write_text(path, self._json_chunks(), "summary")
+
+    def _json_chunks(self):
+        """The summary JSON as text pieces, `filesinfo` streamed entry by entry from its spool
+        rather than built in memory."""
+        files = self.filesinfo
+        if not isinstance(files, FilesInfo):
+            yield json.dumps(self.to_json(), indent=2)
+            return
+        self.filesinfo = {}
+        try:
+            head = json.dumps(self.to_json(), indent=2)
+        finally:
+            self.filesinfo = files
+        marker = '"filesinfo": {}'
+        before, after = head.split(marker, 1)
+        yield before + '"filesinfo": {'
+        for i, line in enumerate(files.json_lines()):
+            yield f'{"," if i else ""}\n    "{i}": {line}'
+        yield ("\n  }" if len(files) else "}") + after
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -519,10 +543,11 @@ class RangeSummary:
         ]
 
     def write_csv(self, path: Path) -> None:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-            w.writeheader()
-            w.writerows(self.rows())
+        text = io.StringIO(newline="")
+        w = csv.DictWriter(text, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        w.writerows(self.rows())
+        write_text(path, [text.getvalue()], "dymShape_range table")
         self.csv_path = str(path)
 
     def to_json(self) -> dict[str, Any]:

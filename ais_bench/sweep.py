@@ -93,7 +93,7 @@ def run(cfg: RunConfig) -> Report:
     session = open_session(cfg)
     runs: list[ShapeRun] = []
     results: list[RunResult] = []
-    filesinfo: dict[str, dict[str, list[str]]] = {}
+    filesinfo = outputs.FilesInfo()
     interrupted = False
     out = None
     try:
@@ -108,6 +108,7 @@ def run(cfg: RunConfig) -> Report:
         if cfg.output is not None:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
             bench.check_summary_target(out)
+            outputs.clear_earlier(out)
             log.info("output path:%s", out.folder)
         log.info("dymShape_range: %d shape(s) to run", total)
         width = len(str(total - 1))
@@ -131,15 +132,14 @@ def run(cfg: RunConfig) -> Report:
                 if out is not None:
                     sub = out.folder / f"dymshape_{p.index:0{width}d}"
                     sub.mkdir(exist_ok=True)
-                    writer = bench.OutputWriter(dataclasses.replace(out, folder=sub), cfg.outfmt)
+                    writer = bench.OutputWriter(
+                        dataclasses.replace(out, folder=sub), cfg.outfmt, filesinfo=filesinfo
+                    )
                 result = run_loop(session, data, cfg.loop, cfg.warmup_count, writer, progress)
                 del data
                 if result.interrupted:  # the cut-short shape stays out of the table
                     interrupted = True
                     break
-                if writer is not None:
-                    for info in writer.filesinfo.values():
-                        filesinfo[str(len(filesinfo))] = info
                 if result.error is not None or result.compute_ms.size == 0:
                     if writer is not None:
                         with contextlib.suppress(OSError):
@@ -181,11 +181,17 @@ def run(cfg: RunConfig) -> Report:
             f"{_first_line(runs[0].error or '')}"
         )
     if out is not None:
-        table.write_csv(out.folder / CSV_NAME)
         report.output_dir = str(out.folder)
         report.summary_path = str(out.summary_path)
-        report.save(out.summary_path)
-        log.info("dymShape_range table saved in %s", table.csv_path)
+        try:
+            table.write_csv(out.folder / CSV_NAME)
+        except UserError as exc:
+            report.save_error = str(exc)
+            report.summary_path = None
+            return report
+        bench.save_summary(report, out.summary_path)
+        if report.save_error is None:
+            log.info("dymShape_range table saved in %s", table.csv_path)
     return report
 
 
