@@ -314,6 +314,11 @@ class OvSession:
             self.d2h = self._d2h_profiled  # type: ignore[method-assign]
 
     @property
+    def engine(self) -> Any:
+        """The openvino.CompiledModel itself; None once closed."""
+        return self._shared.compiled if self._request is not None else None
+
+    @property
     def settings(self) -> dict[str, Any]:
         """What ran, for the summary JSON and --debug."""
         return {
