@@ -119,6 +119,11 @@ def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, 
                 "another --output_dirname"
             )
         return ()
+    if not summary.is_file():
+        raise UserError(
+            f"the summary file {summary} exists and is not a regular file (a folder?): move it "
+            "away, or pass another --output or --output_dirname"
+        )
     try:
         earlier = json.loads(summary.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -309,6 +309,7 @@ class OvSession:
         self.output_sizes: tuple[int, ...] | None = None
         self._prealloc_shapes: list[tuple[int, ...] | None] | None = None
         self._t0 = self._t1 = 0
+        self._uncollected = False
         if shared.options.profiling:
             self.compute = self._compute_profiled  # type: ignore[method-assign]
             self.d2h = self._d2h_profiled  # type: ignore[method-assign]
@@ -370,15 +371,25 @@ class OvSession:
         return [np.array(req.get_output_tensor(i).data) for i in range(len(self.outputs))]
 
     def _compute_profiled(self) -> None:
+        # The request keeps only its last run's counters. With --loop N a batch is computed N
+        # times before one d2h, so the previous run's counters are read here (profiled runs are
+        # flagged as including the profiler's cost); a single run per batch reads them in d2h.
+        if self._uncollected:
+            self._collect()
         self._t0 = time.perf_counter_ns()
         self._request.infer()
         self._t1 = time.perf_counter_ns()
+        self._uncollected = True
 
     def _d2h_profiled(self) -> list[np.ndarray]:
         outs = OvSession.d2h(self)
-        # Read after the copy so the counters' cost lands outside the compute time.
-        self._shared.runs.append((self._t0, self._t1, list(self._request.profiling_info)))
+        if self._uncollected:
+            self._collect()
         return outs
+
+    def _collect(self) -> None:
+        self._shared.runs.append((self._t0, self._t1, list(self._request.profiling_info)))
+        self._uncollected = False
 
     def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         self.stage(arrays)
