@@ -119,6 +119,8 @@ class DeviceWorker:
         return [p for p in paths if not os.path.exists(p)]
 
     def run(self, spec: WorkerSpec, barrier: Any) -> WorkerOutcome:
+        # This runs on a thread of the actor, not its main thread: pinning (in run_worker) binds
+        # this thread, and the engine's threads, created from it, inherit the set.
         self._run_thread = threading.get_ident()
         launcher._setup_worker_logging(spec.device, spec.cfg.debug)
         here = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
@@ -207,7 +209,9 @@ def _unfinished(spec: WorkerSpec, inputs_per_sample: int) -> list[str] | None:
     if not files:
         return None
     first = files[: max(1, len(files) // max(1, inputs_per_sample))]
-    folder = Path(spec.cfg.output or "") / (spec.cfg.output_dirname or "")
+    if spec.cfg.output is None:
+        return first  # no outputs to tell finished files by: none is known to be done
+    folder = Path(spec.cfg.output) / (spec.cfg.output_dirname or "")
     done = {p.name.rsplit("_", 1)[0] for p in folder.glob("*_0.*")} if folder.is_dir() else set()
     return [f for f in first if Path(f).stem not in done]
 
