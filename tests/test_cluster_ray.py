@@ -112,13 +112,14 @@ def cluster(cli_env, tmp_path_factory) -> Iterator[Cluster]:
     try:
         yield Cluster(head.pid, f"127.0.0.1:{PORT}", hidden, env)
     finally:
+        # Everything in the namespace is this module's: stop it all, then reap the head.
         peers = _namespace_peers(head.pid)
-        os.killpg(head.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(30)
-        for pid in peers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in peers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                head.wait(3)
 
 
 def _tiny_inputs(root: Path, n: int) -> str:

@@ -160,7 +160,12 @@ def _connect(cluster: str) -> str:
             logging_level=logging.WARNING,
             configure_logging=True,
         )
-    except (ConnectionError, RuntimeError) as exc:
+    except ImportError as exc:  # ray:// needs Ray's client, an extra of its own
+        raise UserError(
+            f"--cluster {cluster}: {exc}; a ray:// address needs pip install 'ray[client]', "
+            "or give the head's HOST:PORT instead"
+        ) from None
+    except (ConnectionError, RuntimeError, ValueError) as exc:
         tried = address or "a local cluster"
         raise UserError(
             f"--cluster {cluster}: cannot connect to {tried} ({str(exc).splitlines()[0]}); "
@@ -247,15 +252,15 @@ def _check_paths(cfg: RunConfig, specs: list[WorkerSpec], actors: list[Any],
                  where: list[tuple[str, str, int]], out: Path | None) -> None:
     asks = []
     for s, a in zip(specs, actors, strict=True):
-        paths = _input_paths(s) + ([str(out)] if out is not None else [])
+        paths = [str(cfg.model), *_input_paths(s)] + ([str(out)] if out is not None else [])
         asks.append(a.missing.remote(paths))
     for (host, ip, _), missing in zip(where, ray.get(asks), strict=True):
         if missing:
             raise UserError(
                 f"node {host} ({ip}) cannot see {missing[0]}"
                 + (f" and {len(missing) - 1} more path(s)" if len(missing) > 1 else "")
-                + ": --input and --output must be on a filesystem every node mounts at the "
-                "same path"
+                + ": the model, --input and --output must be on a filesystem every node mounts "
+                "at the same path"
             )
 
 
