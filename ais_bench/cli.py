@@ -423,6 +423,14 @@ def _add_scaling_options(p: Parser) -> None:
         **sw,
     )
     p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="{ray,auto,HOST:PORT,ray://HOST:PORT}",
+        help="run the --device workers as actors of a Ray cluster instead of local processes: "
+        "ray starts or attaches a local cluster, auto uses RAY_ADDRESS. Needs "
+        "pip install -e \".[ray]\"",
+    )
+    p.add_argument(
         "--threads",
         type=integer,
         default=1,
@@ -572,6 +580,8 @@ def _main(argv: Sequence[str] | None) -> int:
         cfg = config_from_args(ns, argv)
         if ns.divide_input is not None and (cfg.devices is None or not getattr(cfg, "input", None)):
             log.warning("--divide_input has an effect only with --input and several --device ids")
+        if ns.cluster is not None:
+            return _run_on_cluster(cfg, ns.cluster)
         from ais_bench import launcher
 
         if cfg.devices is not None:
@@ -631,6 +641,19 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
     warning = report.stability_warning()
     if warning:
         log.warning("%s%s", who, warning)
+
+
+def _run_on_cluster(cfg: RunConfig, cluster: str) -> int:
+    from ais_bench.cluster import require_ray
+
+    require_ray()
+    from ais_bench.cluster import ray_launch
+
+    multi = ray_launch.run(cfg, cluster)
+    for o in multi.outcomes:
+        log.info("%s host:%s", o.name, getattr(o, "host", None))
+    code = _print_multi(multi, cfg)
+    return EXIT_INTERRUPTED if multi.interrupted else code
 
 
 def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import connection
 from pathlib import Path
@@ -245,19 +245,32 @@ def _watch_parent(parent: int) -> None:
 
 
 def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None:
-    """A worker process: pin, load, wait for the others, run, send the outcome."""
+    """A worker process: run the spec between the shared barrier and the pipe."""
     # Own process group: a terminal's Ctrl-C reaches the parent only, which passes exactly one
     # SIGINT on to each worker (two would cut a worker's summary short). Being outside the
     # parent's group, the worker watches for the parent's death itself.
     os.setpgid(0, 0)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _setup_worker_logging(spec.device, spec.cfg.debug)
+    outcome = run_worker(spec, lambda: barrier.wait(BARRIER_TIMEOUT_S))
+    if outcome.report is None:
+        barrier.abort()  # the others must not wait for a worker that will never arrive
+    conn.send(outcome)
+    conn.close()
+
+
+def run_worker(spec: WorkerSpec, wait_for_others: Callable[[], Any]) -> WorkerOutcome:
+    """Pin, load, call `wait_for_others` once loaded, run; the outcome, never an exception.
+
+    The one body every launcher runs per device (local processes, cluster actors).
+    `wait_for_others` raises threading.BrokenBarrierError when another device failed to load.
+    """
     cfg = spec.cfg
-    _setup_worker_logging(spec.device, cfg.debug)
     outcome = WorkerOutcome(spec.index, spec.device, cores=list(spec.cores or []) or None)
 
     def ready() -> None:
         try:
-            barrier.wait(BARRIER_TIMEOUT_S)
+            wait_for_others()
         except threading.BrokenBarrierError:
             log.warning("another device failed before its loop: starting without it")
 
@@ -289,10 +302,7 @@ def _worker(spec: WorkerSpec, conn: connection.Connection, barrier: Any) -> None
         outcome.error = str(exc).strip() or type(exc).__name__
         if cfg.debug:
             traceback.print_exc()
-    if outcome.report is None:
-        barrier.abort()  # the others must not wait for a worker that will never arrive
-    conn.send(outcome)
-    conn.close()
+    return outcome
 
 
 # -- the whole run ---------------------------------------------------------------------------
@@ -422,8 +432,22 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
     return specs
 
 
-def run(cfg: RunConfig) -> MultiReport:
-    """Run cfg on every id in cfg.devices at once, one worker process each."""
+@dataclass(frozen=True)
+class Plan:
+    """A several-device run, ready to launch: the resolved config, the ids, the run's folder
+    (None without --output) and one spec per id."""
+
+    cfg: RunConfig
+    ids: list[int]
+    out: outputs.OutputDir | None
+    specs: list[WorkerSpec]
+
+
+def plan(cfg: RunConfig, local_devices: bool = True) -> Plan:
+    """Resolve the model, check it and the backend, make the run's folder and the worker specs.
+
+    `local_devices` False skips the check of this machine's GPUs (a cluster's devices are
+    elsewhere)."""
     ids = list(cfg.devices or [cfg.device])
     model = zoo.resolve(cfg.model)  # built once here, not raced by the workers
     if model != cfg.model:
@@ -431,9 +455,14 @@ def run(cfg: RunConfig) -> MultiReport:
         cfg = cfg.replace(model=model)
     from ais_bench.backends import check_backend
 
-    # A missing engine or provider: one error, not one per worker.
-    check_backend(cfg.replace(device=ids[0]))
-    check_devices(cfg.backend, ids)
+    if local_devices:
+        # A missing engine or provider: one error, not one per worker.
+        check_backend(cfg.replace(device=ids[0]))
+        check_devices(cfg.backend, ids)
+    else:  # the devices are the cluster's, checked where they are
+        from ais_bench.backends.onnxruntime import check_model_path
+
+        check_model_path(cfg.model)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:
         from ais_bench.bench import check_summary_target
@@ -441,6 +470,13 @@ def run(cfg: RunConfig) -> MultiReport:
         check_summary_target(out)
         log.info("output path:%s", out.folder)
     specs = worker_specs(cfg, ids, out.folder if out else None)
+    return Plan(cfg, ids, out, specs)
+
+
+def run(cfg: RunConfig) -> MultiReport:
+    """Run cfg on every id in cfg.devices at once, one worker process each."""
+    planned = plan(cfg)
+    cfg, ids, out, specs = planned.cfg, planned.ids, planned.out, planned.specs
     log.info(
         "multidevice run: %d workers on devices %s%s",
         len(specs),
