@@ -25,12 +25,18 @@ def run(cfg: RunConfig) -> Report | MultiReport:
 def resolve(cfg: RunConfig) -> RunConfig:
     """The config with what a run needs decided: a built-in model built (once, before any
     worker races to build it) and its file named, and the threads fitted to the cores."""
+    cfg = resolve_model(cfg)
+    if len(cfg.devices) == 1:  # the launcher fits each worker's threads to its own cores
+        cfg = fit_threads(cfg)
+    return cfg
+
+
+def resolve_model(cfg: RunConfig) -> RunConfig:
+    """A built-in model built (once, before any worker races to build it) and its file named."""
     model = zoo.resolve(cfg.model)
     if model != cfg.model:
         log.info("built-in model %s: %s", cfg.model, model)
         cfg = cfg.replace(model=model, model_arg=cfg.model)
-    if len(cfg.devices) == 1:  # the launcher fits each worker's threads to its own cores
-        cfg = fit_threads(cfg)
     return cfg
 
 
@@ -42,7 +48,7 @@ def fit_threads(cfg: RunConfig) -> RunConfig:
         not cfg.concurrent
         or cfg.intra_op_threads
         or cfg.dymShape_range is not None  # a sweep runs the plain loop whatever --threads says
-        or not backends.traits(cfg.backend).on_host_cores
+        or not backends.traits(cfg.backend).fits_threads
     ):
         return cfg
     cores = len(host.usable_cores())

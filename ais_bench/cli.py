@@ -12,17 +12,21 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ais_bench import backends
+from ais_bench import backends, psweep
 from ais_bench.config import (
     GRAPH_OPT_LEVELS,
     MAX_THREADS,
     OUTFMTS,
+    OV_HINTS,
+    PRECISIONS,
     PURE_DATA_TYPES,
     RUN_MODES,
     RunConfig,
@@ -38,7 +42,8 @@ log = logging.getLogger("ais_bench")
 
 TRUE_WORDS = ("1", "true", "yes", "y", "on")
 FALSE_WORDS = ("0", "false", "no", "n", "off")
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def switch(text: str) -> bool:
@@ -169,8 +174,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--output_dirname",
         default=None,
-        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder (reused runs "
-        "overwrite it)",
+        help="use OUTPUT/<output_dirname>/ instead of a timestamped folder; a rerun first removes "
+        "the files the earlier run's summary lists (with a warning), never other files",
     )
     p.add_argument(
         "--outfmt",
@@ -188,7 +193,12 @@ def build_parser() -> Parser:
         "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
     )
     p.add_argument(
-        "-l", "--loop", type=integer, default=1, help="timed executions of each batch (positive)"
+        "-l",
+        "--loop",
+        type=integer,
+        default=1,
+        help="timed executions of each batch (positive); the batch is copied to the device once "
+        "before them and its outputs back once after",
     )
     p.add_argument(
         "--warmup_count",
@@ -219,6 +229,31 @@ def build_parser() -> Parser:
         type=lower_choice(backends.names()),
         default="cpu",
         help=backends.help_text(),
+    )
+    p.add_argument(
+        "--precision",
+        type=lower_choice(PRECISIONS),
+        default="f32",
+        help="inference precision: f32, or bf16/f16 on --backend openvino (its precision hint); "
+        "the precision that ran is printed after the summary",
+    )
+    p.add_argument(
+        "--ov_device",
+        default="CPU",
+        help="--backend openvino: OpenVINO device (CPU, GPU, NPU, AUTO, ...)",
+    )
+    p.add_argument(
+        "--ov_hint",
+        type=lower_choice(OV_HINTS),
+        default="latency",
+        help="--backend openvino: performance hint, latency or throughput",
+    )
+    p.add_argument(
+        "--ov_streams",
+        type=integer,
+        default=0,
+        help="--backend openvino: inference streams (0: the hint decides, or --threads when "
+        "it is above 1); --intra_op_threads sets OpenVINO's thread count",
     )
     p.add_argument(
         "--intra_op_threads",
@@ -257,6 +292,7 @@ def build_parser() -> Parser:
     _add_input_options(p)
     _add_auto_shape_options(p)
     _add_scaling_options(p)
+    psweep.add_options(p)
     return p
 
 
@@ -379,6 +415,14 @@ def _add_scaling_options(p: Parser) -> None:
         **sw,
     )
     p.add_argument(
+        "--cluster",
+        default=None,
+        metavar="{ray,auto,HOST:PORT,ray://HOST:PORT}",
+        help="run the --device workers as actors of a Ray cluster instead of local processes: "
+        "ray starts or attaches a local cluster, auto uses RAY_ADDRESS. Needs "
+        "pip install -e \".[ray]\"",
+    )
+    p.add_argument(
         "--threads",
         type=integer,
         default=1,
@@ -429,6 +473,10 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         graph_opt_level=ns.graph_opt_level,
         seed=ns.seed,
         run_mode=ns.run_mode,
+        precision=ns.precision,
+        ov_device=ns.ov_device,
+        ov_hint=ns.ov_hint,
+        ov_streams=ns.ov_streams,
         progress=bool(progress),
         # --- profiler, dump, acl.json ---
         profiler=bool(ns.profiler),
@@ -489,6 +537,28 @@ def wants_debug(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; SIGTERM is handled as Ctrl-C is (what completed is summarised and
+    saved), then the exit code says which signal came."""
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        code = _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if code == EXIT_INTERRUPTED and terminated:
+        return EXIT_TERMINATED
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["report"]:
         from ais_bench.report.cli_report import main as report_main
@@ -501,11 +571,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = wants_debug(argv)
     setup_logging(debug)
     try:
+        if psweep.wanted(argv):
+            return psweep.main(argv, build_parser(), config_from_args)
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
         if ns.divide_input is not None and (len(cfg.devices) < 2 or not cfg.input):
             log.warning("--divide_input has an effect only with --input and several --device ids")
         from ais_bench import app
+
+        if ns.cluster is not None:
+            return _run_on_cluster(app.resolve_model(cfg), ns.cluster)
 
         outcome = app.run(cfg)
         if not isinstance(outcome, Report):
@@ -529,6 +604,8 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
     _print_report(report, cfg.display_all_summary)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    if report.save_error:
+        print(f"[ERROR] {report.save_error}", file=sys.stderr)
     if report.input_error:
         saved = " (the completed batches' outputs and the summary are saved)" if (
             report.summary_path
@@ -538,6 +615,8 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
             f"{report.batches_planned} batches{saved}",
             file=sys.stderr,
         )
+        return UserError.exit_code
+    if report.save_error:
         return UserError.exit_code
     if report.error:
         print(
@@ -564,6 +643,19 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
         log.warning("%s%s", who, warning)
 
 
+def _run_on_cluster(cfg: RunConfig, cluster: str) -> int:
+    from ais_bench.cluster import require_ray
+
+    require_ray()
+    from ais_bench.cluster import ray_launch
+
+    multi = ray_launch.run(cfg, cluster)
+    for o in multi.outcomes:
+        log.info("%s host:%s", o.name, getattr(o, "host", None))
+    code = _print_multi(multi, cfg)
+    return EXIT_INTERRUPTED if multi.interrupted else code
+
+
 def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     """Each worker's block in turn, then the guide's closing lines; the exit code."""
     for o in multi.outcomes:
@@ -578,9 +670,15 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     log.info("summary throughput:%s", multi.total_throughput)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
+    saves += [multi.save_error] if multi.save_error else []
+    for line in saves:
+        print(f"[ERROR] {line}", file=sys.stderr)
     if multi.failures:
         bad_input = all(o.user_error for o in multi.failures)
         return UserError.exit_code if bad_input else InferenceError.exit_code
+    if saves:
+        return UserError.exit_code
     if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
     return 0

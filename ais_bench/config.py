@@ -28,6 +28,8 @@ __all__ = [
 
 OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
+PRECISIONS = ("f32", "bf16", "f16")
+OV_HINTS = ("latency", "throughput")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 # The original's device ids are 0..255 (its runtime's limit); ids past it are refused, not
 # wrapped or handed to the engine.
@@ -62,6 +64,11 @@ class RunConfig:
     seed: int = 0
     run_mode: str = "array"
     progress: bool | None = None
+    # -- engine settings: precision for every backend, the rest for --backend openvino --
+    precision: str = "f32"
+    ov_device: str = "CPU"
+    ov_hint: str = "latency"
+    ov_streams: int = 0  # 0: the hint (and --threads) decide
     # --- profiler, dump, acl.json (looking inside a run) ---
     profiler: bool = False
     dump: bool = False
@@ -166,6 +173,7 @@ class RunConfig:
             f"--graph_opt_level must be one of {', '.join(GRAPH_OPT_LEVELS)}, "
             f"got {self.graph_opt_level!r}",
         )
+        self._validate_engine()
         self._validate_dynamic_shapes()
         _require(
             self.output_batchsize_axis >= 0,
@@ -189,6 +197,37 @@ class RunConfig:
         elif self.acl is None or self.acl.path != acl_path:
             object.__setattr__(self, "acl", acl_json.read(acl_path))
         self.inspection()
+
+    def _validate_engine(self) -> None:
+        _require(
+            self.precision in PRECISIONS,
+            f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
+        )
+        _require(
+            self.precision == "f32" or self.precision in backends.traits(self.backend).precisions,
+            f"--precision {self.precision}: --backend {self.backend} runs the model in the "
+            f"precision it was saved in (f32 here); use --backend "
+            f"{' or '.join(_precision_backends())} for {self.precision}, or drop --precision",
+        )
+        _require(
+            self.ov_hint in OV_HINTS,
+            f"--ov_hint must be one of {', '.join(OV_HINTS)}, got {self.ov_hint!r}",
+        )
+        _require(self.ov_streams >= 0, "--ov_streams must be 0 (the hint decides) or more")
+        if self.backend != "openvino":
+            changed = [
+                name
+                for name, value, default in (
+                    ("--ov_device", self.ov_device, "CPU"),
+                    ("--ov_hint", self.ov_hint, "latency"),
+                    ("--ov_streams", self.ov_streams, 0),
+                )
+                if value != default
+            ]
+            _require(
+                not changed,
+                f"{' and '.join(changed)} set(s) OpenVINO's runtime: add --backend openvino",
+            )
 
     def _validate_dynamic_shapes(self) -> None:
         _require(
@@ -294,6 +333,11 @@ class RunConfig:
             graph_opt_level=self.graph_opt_level,
             debug=self.debug,
             output_sizes=self.outputSize,
+            precision=self.precision,
+            ov_device=self.ov_device,
+            ov_hint=self.ov_hint,
+            ov_streams=self.ov_streams,
+            requests=self.threads,
         )
 
     @property
@@ -465,6 +509,11 @@ def device_ids(value: object) -> tuple[int, ...]:
         return tuple(value)  # type: ignore[arg-type]
     except TypeError:
         raise UserError(f"devices must be a device id or a list of them, got {value!r}") from None
+
+
+def _precision_backends() -> list[str]:
+    """The backends that can run a model in another precision than the one it was saved in."""
+    return [b.name for b in backends.BACKENDS.values() if len(b.precisions) > 1]
 
 
 def _require(ok: bool, message: str) -> None:

@@ -29,6 +29,7 @@ def versions() -> dict[str, str]:
         "onnxruntime",
         "onnxruntime-gpu",
         "onnxruntime-openvino",
+        "openvino",
         "onnx",
         "numpy",
     ):

@@ -26,6 +26,7 @@ files between workers belong together: each is part of running one callable on N
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -190,19 +191,37 @@ RunDevice = Callable[[RunConfig, Callable[[], None], tuple[int, ...] | None], Re
 def _worker(
     spec: WorkerSpec, conn: connection.Connection, barrier: Any, target: RunDevice
 ) -> None:
-    """A worker process: pin, load, wait for the others, run, send the outcome."""
+    """A worker process: run the spec between the shared barrier and the pipe."""
     # Own process group: a terminal's Ctrl-C reaches the parent only, which passes exactly one
     # SIGINT on to each worker (two would cut a worker's summary short). Being outside the
     # parent's group, the worker watches for the parent's death itself.
     os.setpgid(0, 0)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _setup_worker_logging(spec.device, spec.cfg.debug)
+    outcome = run_worker(spec, lambda: barrier.wait(BARRIER_TIMEOUT_S), target)
+    if outcome.report is None:
+        barrier.abort()  # the others must not wait for a worker that will never arrive
+    conn.send(outcome)
+    conn.close()
+
+
+def run_worker(
+    spec: WorkerSpec, wait_for_others: Callable[[], Any], target: RunDevice | None = None
+) -> WorkerOutcome:
+    """Pin, load, call `wait_for_others` once loaded, run `target` (the one-device run by
+    default); the outcome, never an exception.
+
+    The one body every launcher runs per device (local processes, cluster actors).
+    `wait_for_others` raises threading.BrokenBarrierError when another device failed to load.
+    """
+    if target is None:
+        from ais_bench.run import run_device as target
     cfg = spec.cfg
-    _setup_worker_logging(spec.device, cfg.debug)
     cores = list(spec.cores or []) or None
 
     def ready() -> None:
         try:
-            barrier.wait(BARRIER_TIMEOUT_S)
+            wait_for_others()
         except threading.BrokenBarrierError:
             log.warning("another device failed before its loop: starting without it")
 
@@ -232,10 +251,7 @@ def _worker(
         )
         if cfg.debug:
             traceback.print_exc()
-    if outcome.report is None:
-        barrier.abort()  # the others must not wait for a worker that will never arrive
-    conn.send(outcome)
-    conn.close()
+    return outcome
 
 
 # -- the whole run ---------------------------------------------------------------------------
@@ -250,8 +266,8 @@ def input_files(cfg: RunConfig) -> list[list[str]] | None:
 
 def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) -> list[WorkerSpec]:
     """One spec per device id: its config copy (device, output folder, inputs, threads)."""
-    cpu = backends.traits(cfg.backend).on_host_cores
-    sets = core_sets(host.usable_cores(), len(ids)) if cpu else [[] for _ in ids]
+    traits = backends.traits(cfg.backend)
+    sets = core_sets(host.usable_cores(), len(ids)) if traits.on_host_cores else [[] for _ in ids]
     per_input = input_files(cfg)
     if per_input is None:
         slices: list[tuple[str, ...] | None] = [None] * len(ids)
@@ -267,31 +283,44 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
         if part is not None:
             changes["input"] = part
         if cores and cfg.intra_op_threads == 0:
-            changes["intra_op_threads"] = host.intra_threads(len(cores), cfg.threads)
+            # An engine that spreads its own streams takes one thread count for all of them.
+            streams = 1 if traits.own_streams else cfg.threads
+            changes["intra_op_threads"] = host.intra_threads(len(cores), streams)
         specs.append(WorkerSpec(i, dev, cfg.replace(**changes), tuple(cores) or None))
     return specs
 
 
-def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
-    """Run `target` for every id in cfg.devices at once, one worker process each (cfg.model is
-    a resolved model file)."""
+@dataclass(frozen=True)
+class Plan:
+    """A several-device run, ready to launch: the resolved config, the ids, the run's folder
+    (None without --output) and one spec per id."""
+
+    cfg: RunConfig
+    ids: list[int]
+    out: outputs.OutputDir | None
+    specs: list[WorkerSpec]
+
+
+def plan(cfg: RunConfig, local_devices: bool = True) -> Plan:
+    """Check the model and the backend, make the run's folder and the worker specs (cfg.model
+    is a resolved model file). `local_devices` False skips the check of this machine's GPUs (a
+    cluster's devices are elsewhere)."""
     ids = list(cfg.devices)
-    backends.check(cfg.engine)  # a missing provider: one error, not one per worker
-    check_devices(cfg.backend, ids)
+    if local_devices:
+        backends.check(cfg.engine)  # a missing engine or provider: one error, not one per worker
+        check_devices(cfg.backend, ids)
+    else:  # the devices are the cluster's, checked where they are
+        backends.check_model_path(cfg.model)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:
         outputs.check_summary_target(out)
         log.info("output path:%s", out.folder)
-    specs = worker_specs(cfg, ids, out.folder if out else None)
-    log.info(
-        "multidevice run: %d workers on devices %s%s",
-        len(specs),
-        ",".join(map(str, ids)),
-        "".join(
-            f"; device_{s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
-        ),
-    )
-    outcomes, interrupted = _launch(specs, target)
+    return Plan(cfg, ids, out, worker_specs(cfg, ids, out.folder if out else None))
+
+
+def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> MultiReport:
+    """The run's MultiReport, saved in its folder; the same bad input everywhere is raised once."""
+    cfg, out = planned.cfg, planned.out
     user = {o.error for o in outcomes if o.user_error}
     if len(user) == 1 and all(o.user_error for o in outcomes):
         outputs.discard_empty_tree(out)
@@ -304,8 +333,27 @@ def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
         interrupted=interrupted,
     )
     if out is not None:
-        multi.save(out.summary_path)
+        try:
+            multi.save(out.summary_path)
+        except UserError as exc:
+            multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
     return multi
+
+
+def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
+    """Run `target` for every id in cfg.devices at once, one worker process each."""
+    planned = plan(cfg)
+    specs = planned.specs
+    log.info(
+        "multidevice run: %d workers on devices %s%s",
+        len(specs),
+        ",".join(map(str, planned.ids)),
+        "".join(
+            f"; device_{s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
+        ),
+    )
+    outcomes, interrupted = _launch(specs, target)
+    return gather(planned, outcomes, interrupted)
 
 
 def _launch(specs: list[WorkerSpec], target: RunDevice) -> tuple[list[WorkerOutcome], bool]:

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("ais_bench")
 
 TIMESTAMP = "%Y_%m_%d-%H_%M_%S"
+# Files are written under this suffix and renamed when complete: an interruption or a full disk
+# never leaves a truncated file under the final name.
+TMP_SUFFIX = ".tmp"
 SUFFIX = {"BIN": ".bin", "NPY": ".npy", "TXT": ".txt"}
 ROUND_TRIP_DIGITS = {2: 5, 4: 9, 8: 17}  # float16, float32, float64
 
@@ -36,6 +42,9 @@ class OutputDir:
     root: Path
     folder: Path
     summary_path: Path
+    # --output_dirname reused: the earlier run's files, removed by clear_earlier() once the new
+    # run is known to start (a run refused for bad input leaves the earlier results alone).
+    earlier: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -60,13 +69,12 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
     if dirname is not None:
         folder = root / dirname
         summary = root / f"{dirname}_summary.json"
-        if (folder.exists() and any(folder.iterdir())) or summary.exists():
-            log.warning("--output_dirname %s: overwriting earlier results in %s", dirname, folder)
+        earlier = earlier_run_files(folder, summary, dirname)
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create {folder}: {exc.strerror}") from None
-        return OutputDir(root, folder, summary)
+        return OutputDir(root, folder, summary, earlier)
     stamp = time.strftime(TIMESTAMP, time.localtime(now))
     # Two runs in one second: the later one takes the next free suffix, never the same folder.
     for k in range(10_000):
@@ -83,25 +91,226 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
     raise UserError(f"too many result folders named {stamp}* in {output}")
 
 
+# -- rerunning into the same --output_dirname ---------------------------------------------------
+
+
+def _listed_paths(node: Any, key: str = "") -> Iterator[str]:
+    """Every string in a summary JSON that may name a file the run wrote (not its inputs)."""
+    if key in ("infiles", "args"):
+        return
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _listed_paths(v, str(k))
+    elif isinstance(node, list):
+        for v in node:
+            yield from _listed_paths(v, key)
+
+
+def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, ...]:
+    """The result files an earlier run into `folder` wrote, as its summary lists them (outputs,
+    exception files, tables, per-device summaries), and that summary; () for a fresh folder.
+
+    Anything else in the folder is the user's. A folder holding files but no readable summary
+    cannot be told apart from the user's own: refused, with the fix.
+    """
+    held = folder.is_dir() and any(folder.iterdir())
+    if not summary.exists():
+        if held:
+            raise UserError(
+                f"--output_dirname {dirname}: {folder} already holds files and no "
+                f"{summary.name} says which an earlier run wrote; empty that folder or pick "
+                "another --output_dirname"
+            )
+        return ()
+    if not summary.is_file():
+        raise UserError(
+            f"the summary file {summary} exists and is not a regular file (a folder?): move it "
+            "away, or pass another --output or --output_dirname"
+        )
+    try:
+        earlier = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"--output_dirname {dirname}: cannot read the earlier run's {summary} ({exc}); "
+            "remove it or pick another --output_dirname"
+        ) from None
+    root = folder.resolve()
+    found: set[Path] = set()
+    for text in set(_listed_paths(earlier)):
+        p = Path(text)
+        with contextlib.suppress(OSError, ValueError):
+            if p.is_symlink() or not p.is_file():
+                continue
+            if root in p.resolve().parents:
+                found.add(p.resolve())
+    return (*sorted(found), summary)
+
+
+def clear_earlier(out: OutputDir) -> None:
+    """Remove the earlier run's files (and the sub-folders they leave empty), with a warning,
+    so two runs never mix in one folder."""
+    if not out.earlier:
+        return
+    root = out.folder.resolve()
+    removed = 0
+    parents: set[Path] = set()
+    for p in out.earlier:
+        try:
+            p.unlink()
+        except OSError:
+            continue
+        if p != out.summary_path:
+            removed += 1
+            parents.update(q for q in p.parents if root in q.parents)
+    for d in sorted(parents, key=lambda q: len(q.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            d.rmdir()  # only when empty: a sub-folder the earlier run made
+    left = sum(1 for _ in out.folder.iterdir()) if out.folder.is_dir() else 0
+    log.warning(
+        "--output_dirname %s: removed the earlier run's %d result file(s) and summary%s",
+        out.name,
+        removed,
+        f"; {left} other item(s) in {out.folder} were not written by it and are left as they are"
+        if left
+        else "",
+    )
+
+
+# -- writing files whole or not at all --------------------------------------------------------
+
+
+def space_note(folder: Path, needed: int) -> str:
+    """'(N bytes needed, M free)' for a failed write, as far as the file system tells."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return f"({needed} bytes needed)"
+    return f"({needed} bytes needed, {free} free)"
+
+
+@contextlib.contextmanager
+def atomic(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open `path`.tmp for writing; renamed to `path` once the block completes, removed if not
+    (an exception, Ctrl-C, SIGTERM raised as one)."""
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    try:
+        with open(tmp, mode, encoding=None if "b" in mode else "utf-8") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_text(path: Path, chunks: Iterable[str], what: str) -> None:
+    """Write text chunks to `path` atomically; a one-line UserError (what, where, the space
+    needed) when the file system refuses, with no temporary file left behind."""
+    written = 0
+    it = iter(chunks)
+    try:
+        with atomic(path, "w") as fh:
+            for chunk in it:
+                fh.write(chunk)
+                written += len(chunk.encode("utf-8"))
+    except OSError as exc:
+        needed = written + sum(len(c.encode("utf-8")) for c in it)
+        why = exc.strerror or str(exc)
+        raise UserError(
+            f"cannot save the {what} {path}: {why} {space_note(path.parent, needed)}"
+        ) from None
+
+
 def write_array(stem: Path, array: np.ndarray, outfmt: str) -> Path:
     """Write one array as BIN (raw bytes), NPY, or TXT (readable, with a shape/dtype header)."""
     path = stem.with_name(stem.name + SUFFIX[outfmt])
     a = np.asarray(array, order="C")  # ascontiguousarray would turn a scalar into 1-d
-    if outfmt == "BIN":
-        a.tofile(path)
-    elif outfmt == "NPY":
-        np.save(path, a, allow_pickle=False)
-    else:
-        rows = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
-        # Enough significant digits that every float reads back to the same value.
-        fmt = "%d" if a.dtype.kind in "iub" else f"%.{ROUND_TRIP_DIGITS[a.dtype.itemsize]}g"
-        np.savetxt(
-            path,
-            rows.astype(np.int64) if a.dtype.kind == "b" else rows,
-            fmt=fmt,
-            header=f"shape={tuple(a.shape)} dtype={a.dtype.name}",
-        )
+    with atomic(path, "wb") as raw:
+        # numpy's tofile (also behind np.save on a real file) writes through its own C stream
+        # and drops a failed flush: on a full disk the file comes out empty and no error is
+        # raised. Going through a plain write() keeps every error.
+        fh = _PlainWrites(raw)
+        if outfmt == "BIN":
+            fh.write(a.tobytes())
+        elif outfmt == "NPY":
+            np.save(fh, a, allow_pickle=False)
+        else:
+            rows = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
+            # Enough significant digits that every float reads back to the same value.
+            fmt = "%d" if a.dtype.kind in "iub" else f"%.{ROUND_TRIP_DIGITS[a.dtype.itemsize]}g"
+            np.savetxt(
+                fh,
+                rows.astype(np.int64) if a.dtype.kind == "b" else rows,
+                fmt=fmt,
+                header=f"shape={tuple(a.shape)} dtype={a.dtype.name}",
+            )
     return path
+
+
+class _PlainWrites:
+    """A binary file seen only through write(), so numpy does not bypass it."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+
+    def write(self, data: bytes) -> int:
+        return self._fh.write(data)
+
+
+class FilesInfo:
+    """The summary's `filesinfo` (sample index -> its input and output files), spooled to an
+    anonymous temporary file as it grows, so memory stays flat however many files a run writes.
+    The file vanishes with the process, whatever ends it."""
+
+    def __init__(self) -> None:
+        # Lives as long as the report that lists it; closed with it (or by the process's end).
+        self._fh = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._n = 0
+
+    def add(self, infiles: list[str], outfiles: list[str]) -> None:
+        self._fh.write(json.dumps({"infiles": infiles, "outfiles": outfiles}) + "\n")
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    # A multi-device worker sends its report to the launcher: the entries travel, the spool is
+    # made anew on the other side.
+    def __getstate__(self) -> list[str]:
+        return list(self.json_lines())
+
+    def __setstate__(self, lines: list[str]) -> None:
+        self.__init__()
+        for line in lines:
+            self._fh.write(line + "\n")
+        self._n = len(lines)
+
+    def json_lines(self) -> Iterator[str]:
+        """Each entry as one line of JSON text, in order."""
+        self._fh.flush()
+        self._fh.seek(0)
+        for _ in range(self._n):
+            yield self._fh.readline().rstrip("\n")
+        self._fh.seek(0, os.SEEK_END)
+
+    def values(self) -> Iterator[dict[str, list[str]]]:
+        for line in self.json_lines():
+            yield json.loads(line)
+
+    def to_dict(self) -> dict[str, dict[str, list[str]]]:
+        return {str(i): v for i, v in enumerate(self.values())}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to another FilesInfo or a plain dict with the same entries (as a summary JSON
+        reads back)."""
+        if isinstance(other, FilesInfo | dict):
+            theirs = other.to_dict() if isinstance(other, FilesInfo) else other
+            return self.to_dict() == theirs
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 # -- splitting a batch's outputs back per input file ----------------------------------------
@@ -158,16 +367,26 @@ class WriterThread:
         self._sink = sink
         self._queue: queue.Queue[tuple[Any, list[np.ndarray]] | None] = queue.Queue(depth)
         self._error: BaseException | None = None
+        self._abort = threading.Event()
+        # Waited on instead of Thread.join: on Python 3.11 a join interrupted by Ctrl-C can mark
+        # a thread that is still writing as stopped.
+        self._finished = threading.Event()
+        self.skipped = 0  # batches dropped unwritten by abort()
         self._thread = threading.Thread(target=self._work, name="ais_bench-writer", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:  # after a failure, drain without writing
-                try:
-                    self._sink(*item)
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
+        try:
+            while (item := self._queue.get()) is not None:
+                if self._abort.is_set():
+                    self.skipped += 1
+                elif self._error is None:  # after a failure, drain without writing
+                    try:
+                        self._sink(*item)
+                    except BaseException as exc:  # handed to the caller's thread
+                        self._error = exc
+        finally:
+            self._finished.set()
 
     def __call__(self, batch: Any, arrays: list[np.ndarray]) -> None:
         if self._error is not None:
@@ -176,9 +395,24 @@ class WriterThread:
 
     def close(self) -> BaseException | None:
         """Wait for every queued write; the sink's failure, if any."""
-        if self._thread.is_alive():
+        if not self._finished.is_set():
             self._queue.put(None)
-            self._thread.join()
+            self._finished.wait()
+        return self._error
+
+    def abort(self) -> BaseException | None:
+        """Finish the file being written, drop the batches still queued, and stop.
+
+        For Ctrl-C (or SIGTERM) while outputs are written: every file on disk is then whole, and
+        a second interrupt does not cut this short."""
+        self._abort.set()
+        while not self._finished.is_set():
+            try:
+                with contextlib.suppress(queue.Full):
+                    self._queue.put(None, timeout=0.05)
+                self._finished.wait(0.05)
+            except KeyboardInterrupt:
+                continue
         return self._error
 
 
@@ -223,13 +457,18 @@ class OutputWriter:
     """
 
     def __init__(
-        self, folder: Path, outfmt: str, axis: int = 0, names: list[str] | None = None
+        self,
+        folder: Path,
+        outfmt: str,
+        axis: int = 0,
+        names: list[str] | None = None,
+        filesinfo: FilesInfo | None = None,
     ) -> None:
         self.folder = folder
         self.outfmt = outfmt
         self.axis = axis
         self.names = names or []
-        self.filesinfo: dict[str, dict[str, list[str]]] = {}
+        self.filesinfo = filesinfo if filesinfo is not None else FilesInfo()
         self._whole_noted: set[int] = set()
 
     def __call__(self, batch: Batch, arrays: list[np.ndarray]) -> None:
@@ -238,7 +477,7 @@ class OutputWriter:
             return
         files = [self._write(batch.stems[0], k, a) for k, a in enumerate(arrays)]
         infiles = batch.infiles[0] if batch.infiles else []
-        self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+        self.filesinfo.add(infiles, files)
 
     def _name(self, k: int) -> str:
         return self.names[k] if k < len(self.names) else f"#{k}"
@@ -247,8 +486,9 @@ class OutputWriter:
         try:
             return str(write_array(self.folder / f"{stem}_{k}", array, self.outfmt))
         except OSError as exc:
+            note = space_note(self.folder, array.nbytes)
             raise UserError(
-                f"cannot write output file {self.folder / stem}_{k}: {exc.strerror}"
+                f"cannot write output file {self.folder / stem}_{k}: {exc.strerror} {note}"
             ) from None
 
     def _write_split(self, batch: Batch, arrays: list[np.ndarray]) -> None:
@@ -271,7 +511,7 @@ class OutputWriter:
             for i, stem in enumerate(batch.stems):  # padding rows come last: never written
                 outfiles[i].append(self._write(stem, k, parts[i]))
         for infiles, files in zip(batch.infiles, outfiles, strict=True):
-            self.filesinfo[str(len(self.filesinfo))] = {"infiles": infiles, "outfiles": files}
+            self.filesinfo.add(infiles, files)
 
     def check(self, specs: list[TensorSpec], rows: int) -> None:
         """Fail before the timed loop when the declared outputs cannot be split as asked."""

@@ -103,6 +103,8 @@ def run_device(
         ) as session:
             try:
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+                for key, value in getattr(session, "settings", {}).items():
+                    log.debug("engine %s: %s", key, value)
                 for line in describe_model(session.inputs, session.outputs):
                     log.debug("%s", line)
                 check_has_inputs(cfg, session)
@@ -119,6 +121,7 @@ def run_device(
                     )
                     if cfg.input and not cfg.auto_mode:
                         writer.check(session.outputs, plan.batch_rows)
+                    outputs.clear_earlier(out)
                     # Files are written on a thread, overlapping the next batch's loop.
                     background = outputs.WriterThread(writer)
                 if ready is not None:
@@ -126,20 +129,32 @@ def run_device(
                 timings = run_scenario(
                     cfg, session, timed_plan, sink if background is not None else None
                 )
-                if timings.error:
-                    failed_feed = session.staged_arrays()
-                if prof is not None:
-                    trace = session.end_profiling()
-                if background is not None:
-                    # End to end means up to the last output file written.
-                    drain = time.perf_counter()
-                    failed = background.close()
-                    timings.wall_s += time.perf_counter() - drain
+                # From here on what was measured is kept, whatever interrupts the run.
+                drain = time.perf_counter()
+                try:
+                    if timings.error:
+                        failed_feed = session.staged_arrays()
+                    if prof is not None:
+                        trace = session.end_profiling()
+                    if background is not None:
+                        # End to end means up to the last output file written.
+                        drain = time.perf_counter()
+                        failed = background.close()
+                        timings.wall_s += time.perf_counter() - drain
+                except KeyboardInterrupt:
+                    timings.interrupted = True
+                    if background is not None:
+                        failed = background.abort()
+                        timings.wall_s += time.perf_counter() - drain
+                        log.warning(
+                            "interrupted while writing outputs: the file being written was "
+                            "finished, %d batch(es) were left unwritten", background.skipped,
+                        )
             finally:
                 if plan is not None:
                     plan.close()
                 if background is not None:
-                    background.close()  # after an exception: stop the thread, keep that one
+                    background.abort()  # after an exception: stop the thread, keep that one
         if failed is not None:
             if not isinstance(failed, UserError):
                 raise failed
@@ -197,7 +212,17 @@ def run_device(
         summary_path=str(out.summary_path) if out is not None else None,
     )
     if out is not None:
-        report.save(out.summary_path)
+        report = save_summary(report, out.summary_path)
+    return report
+
+
+def save_summary(report: Report, path: Path) -> Report:
+    """The report, saved; a failure (a full disk) goes on the returned report instead of being
+    raised, so what was measured is still printed before the one-line error."""
+    try:
+        report.save(path)
+    except UserError as exc:
+        return dataclasses.replace(report, save_error=str(exc), summary_path=None)
     return report
 
 
@@ -211,7 +236,7 @@ def run_scenario(
     extra: list[Session] = []
     try:
         for _ in range(sc.threads - 1):
-            extra.append(backends.open(cfg.engine))
+            extra.append(backends.open_stream(cfg.engine, session))
         sessions = [session, *extra]
         if sc.kind == "streams":
             return run_streams(sessions, plan, sink, sc)
@@ -308,6 +333,7 @@ def make_report(
             else None
         ),
         cpu_cores=list(facts.cores) if facts.cores else None,
+        engine=dict(getattr(session, "settings", {})),
     )
     fields.update(more)
     return Report(**fields)
@@ -318,7 +344,7 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
     assert cfg.dymShape_range is not None
     start = time.time()
     out: OutputDir | None = None
-    filesinfo: dict[str, dict[str, list[str]]] = {}
+    filesinfo = outputs.FilesInfo()  # one spool shared by every shape's writer
     writers: dict[int, OutputWriter] = {}
     with backends.open(cfg.engine) as session:
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
@@ -331,6 +357,7 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         if cfg.output is not None:
             out = outputs.prepare(cfg.output, cfg.output_dirname)
             outputs.check_summary_target(out)
+            outputs.clear_earlier(out)
             log.info("output path:%s", out.folder)
         log.info("dymShape_range: %d shape(s) to run", total)
         width = len(str(total - 1))
@@ -344,14 +371,11 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
                 return None
             sub = out.folder / f"dymshape_{p.index:0{width}d}"
             sub.mkdir(exist_ok=True)
-            writers[p.index] = OutputWriter(sub, cfg.outfmt)
+            writers[p.index] = OutputWriter(sub, cfg.outfmt, filesinfo=filesinfo)
             return writers[p.index]
 
         def on_shape(o: shape_sweep.ShapeOutcome) -> None:
             writer = writers.get(o.shape.index)
-            if writer is not None:
-                for info in writer.filesinfo.values():
-                    filesinfo[str(len(filesinfo))] = info
             if o.error is not None:
                 if writer is not None:
                     with contextlib.suppress(OSError):
@@ -398,7 +422,11 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         summary_path=str(out.summary_path) if out is not None else None,
     )
     if out is not None and csv_path is not None:
-        report_json.write_range_csv(table, csv_path)
-        report.save(out.summary_path)
-        log.info("dymShape_range table saved in %s", table.csv_path)
+        try:
+            report_json.write_range_csv(table, csv_path)
+        except UserError as exc:
+            return dataclasses.replace(report, save_error=str(exc), summary_path=None)
+        report = save_summary(report, out.summary_path)
+        if report.save_error is None:
+            log.info("dymShape_range table saved in %s", table.csv_path)
     return report

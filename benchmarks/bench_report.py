@@ -50,11 +50,11 @@ def main() -> None:
         doc = json.loads((d / "run_summary.json").read_text())
         session = backends.open(RunConfig(model=str(zoo.path("tiny"))).engine)
         warm_up([session], Batch([np.ones((1, 16), np.float32)] * 2), 1)
-        rec = StampRecorder(a.iters)
+        rec = StampRecorder()
         for _ in range(a.iters):
             rec.step(session)
         session.close()
-        run = RunStamps((TrackStamps.from_recorder("main", rec.stamps, rec.n),))
+        run = RunStamps((TrackStamps.from_recorder("main", rec.columns(), rec.n),))
         _, compute, _ = rec.durations_ms()
         page = html.render([doc], ["run"])
         results = {

@@ -4,9 +4,9 @@ One row per backend in BACKENDS; the command line's --backend choices and help c
 everything else asks it (`traits(name)`) rather than keeping its own list. A row names the engine
 module under backends/ that opens it; adding an engine is adding its module and its rows.
 
-An engine module offers three functions, each given its Backend row first:
-`open(backend, engine, profile_prefix) -> Session`, `check(backend, engine)` (fail early on a
-missing runtime), `open_graph(backend, model, engine, workdir, limit) -> GraphRunner` and
+An engine module offers these functions, each given its Backend row first:
+`load_session(backend, engine, profile_prefix) -> Session`, `check(backend, engine)` (fail early
+on a missing runtime), `open_graph(backend, model, engine, workdir, limit) -> GraphRunner` and
 `run_unoptimized(backend, model, feeds, device_id, threads)` (unoptimised runs of an edited
 graph, for inspect/ and compare/). Model files are read by onnx_model.py.
 """
@@ -43,12 +43,16 @@ BACKENDS: dict[str, Backend] = {
             ),
         ),
         Backend(
-            "openvino", "ONNX Runtime's OpenVINO provider", "CPU", "cpu", _ORT,
+            "openvino", "OpenVINO's own runtime", "CPU", "cpu", "openvino",
+            io_binding=False, precisions=("f32", "bf16", "f16"), own_streams=True,
+        ),
+        Backend(
+            "ort-openvino", "ONNX Runtime's OpenVINO provider (the onnxruntime-openvino build)",
+            "CPU", "cpu", _ORT,
             providers=("OpenVINOExecutionProvider", "CPUExecutionProvider"),
         ),
     )
 }
-
 
 def names() -> tuple[str, ...]:
     return tuple(BACKENDS)
@@ -72,9 +76,26 @@ def _engine(name: str) -> Any:
     return importlib.import_module(f"ais_bench.backends.{traits(name).engine}")
 
 
+def _graph_engine(name: str) -> tuple[Backend, Any]:
+    """The backend that runs edited graph copies: the run's own when its engine can, else ONNX
+    Runtime on the CPU (OpenVINO's runtime runs copies through its own dump path)."""
+    engine = _engine(name)
+    if hasattr(engine, "open_graph"):
+        return traits(name), engine
+    return BACKENDS["cpu"], _engine("cpu")
+
+
 def open(engine: EngineConfig, profile_prefix: Path | None = None) -> Session:
     """Load engine.model on engine.backend; `profile_prefix` turns the engine's profiler on."""
-    return _engine(engine.backend).open(traits(engine.backend), engine, profile_prefix)
+    return _engine(engine.backend).load_session(traits(engine.backend), engine, profile_prefix)
+
+
+def open_stream(engine: EngineConfig, session: Session) -> Session:
+    """One more concurrent stream beside `session`: a twin request on the same model where the
+    engine runs streams itself, else a session of its own."""
+    if traits(engine.backend).own_streams:
+        return session.twin()
+    return open(engine)
 
 
 def check(engine: EngineConfig) -> None:
@@ -93,7 +114,8 @@ def model_specs(model: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 def open_graph(model: Any, engine: EngineConfig, workdir: Path, limit: int) -> GraphRunner:
     """An unoptimised session on an in-memory graph (a copy the inspection tools edited)."""
-    return _engine(engine.backend).open_graph(traits(engine.backend), model, engine, workdir, limit)
+    backend, module = _graph_engine(engine.backend)
+    return module.open_graph(backend, model, engine, workdir, limit)
 
 
 def run_unoptimized(
@@ -105,7 +127,23 @@ def run_unoptimized(
 ) -> dict[str, Any]:
     """Run a model (bytes, or a path when its weights live in external files) once with graph
     optimisation off; each graph output by name. Feeds the model does not take are left out."""
-    return _engine(backend).run_unoptimized(traits(backend), model, feeds, device_id, threads)
+    b, module = _graph_engine(backend)
+    return module.run_unoptimized(b, model, feeds, device_id, threads)
+
+
+def computes_tensors(backend: str) -> bool:
+    """Whether the engine computes a graph's inner tensors itself (for --dump), rather than
+    through an edited graph copy (open_graph)."""
+    return hasattr(_engine(backend), "tensor_values")
+
+
+def tensor_values(
+    engine: EngineConfig, names: list[str], input_names: list[str], arrays: list[np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The values of the tensors `names` for one run of `arrays`, and why others have none."""
+    return _engine(engine.backend).tensor_values(
+        traits(engine.backend), engine, names, input_names, arrays
+    )
 
 
 def check_model_path(model: str) -> Path:

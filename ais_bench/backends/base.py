@@ -27,6 +27,12 @@ class EngineConfig:
     graph_opt_level: str = "all"
     debug: bool = False  # the engine logs its own warnings too
     output_sizes: tuple[int, ...] | None = None  # --outputSize byte budgets, one per output
+    precision: str = "f32"
+    # OpenVINO's runtime: its device, performance hint and streams (0: the hint decides).
+    ov_device: str = "CPU"
+    ov_hint: str = "latency"
+    ov_streams: int = 0
+    requests: int = 1  # concurrent requests the run will issue (--threads)
 
 
 class Session(Protocol):
@@ -135,7 +141,8 @@ class Backend:
     profiling: bool = True  # a per-operator profile (--profiler)
     io_binding: bool = True  # h2d/compute/d2h timed apart
     dynamic_shapes: bool = True
-    precisions: tuple[str, ...] = ("fp32", "fp16", "int8")
+    precisions: tuple[str, ...] = ("f32",)  # what --precision may ask of it
+    own_streams: bool = False  # concurrent streams are requests on one model, spread by the engine
     # Engine-specific: for ONNX Runtime, the execution providers to ask for, best first.
     providers: tuple[str, ...] = ()
 
@@ -143,3 +150,9 @@ class Backend:
     def on_host_cores(self) -> bool:
         """Compute runs on this machine's cores, so concurrent requests and workers share them."""
         return self.device_kind == "CPU"
+
+    @property
+    def fits_threads(self) -> bool:
+        """Concurrent sessions each get their share of the cores (unless the engine spreads its
+        own streams over them)."""
+        return self.on_host_cores and not self.own_streams

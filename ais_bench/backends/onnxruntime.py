@@ -234,6 +234,12 @@ class OrtSession:
         """Stop the profiler (opened with a profile_prefix) and return the trace file's path."""
         return self._sess.end_profiling()
 
+    def __enter__(self) -> OrtSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._binding.clear_binding_inputs()
         self._binding.clear_binding_outputs()
@@ -290,12 +296,6 @@ class OrtSession:
             times_ms.append((pc() - t0) / 1e6)
         return list(binding.get_outputs())
 
-    def __enter__(self) -> OrtSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 GRAPH_OPT_LEVELS = {
     "disable": "ORT_DISABLE_ALL",
@@ -310,7 +310,7 @@ def check(backend: Backend, engine: EngineConfig) -> None:
     provider_list(backend, engine.device)
 
 
-def open(
+def load_session(
     backend: Backend, engine: EngineConfig, profile_prefix: Path | None = None
 ) -> OrtSession:
     """Load engine.model; with `profile_prefix`, ONNX Runtime's profiler records every run and

@@ -231,7 +231,7 @@ class Slot:
 SAMPLE, WHOLE = "one sample", "a whole batch"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per input file: kept small
 class SourceFile:
     path: str
     holds: str  # SAMPLE or WHOLE

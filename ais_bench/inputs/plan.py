@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -164,31 +164,36 @@ def file_plan(
         _check_unique_stems(sources[0])
     n = len(sources[0])
     rows = batch if holds == SAMPLE else 1
-    jobs = []
-    for start in range(0, n, rows):
-        idx = range(start, min(start + rows, n))
-        jobs.append(
-            Job(
-                files=[[files[j] for j in idx] for files in sources],
-                stems=[stem_of(sources[0][j].path) for j in idx],
-                infiles=[[files[j].path for files in sources] for j in idx],
-                padded=rows - len(idx),
-                split=holds == SAMPLE,
-            )
-        )
+    count = -(-n // rows)
+    jobs = _jobs(sources, rows, holds == SAMPLE)
     batch_bytes = sum(s.batch_bytes for s in slots)
     depth = max(1, min(depth, QUEUE_BYTES // max(1, batch_bytes)))
-    padded = jobs[-1].padded
+    padded = -n % rows
     log.info(
         "--input: %d file(s) per input, each holding %s -> %d batch(es) of %d%s",
-        n, holds, len(jobs), batch, f", the last padded with {padded} zero row(s)" * bool(padded),
+        n, holds, count, batch, f", the last padded with {padded} zero row(s)" * bool(padded),
     )
     return InputPlan(
-        len(jobs),
+        count,
         stream(jobs, slots, depth),
         input_files=sum(len(g) for g in groups),
         batch_rows=batch,
     )
+
+
+def _jobs(sources: list[list[SourceFile]], rows: int, split: bool) -> Iterator[Job]:
+    """The batches' jobs, made as the reader reaches them: a run over many files holds one
+    SourceFile per file, not a job (with its name lists) per batch."""
+    n = len(sources[0])
+    for start in range(0, n, rows):
+        idx = range(start, min(start + rows, n))
+        yield Job(
+            files=[[files[j] for j in idx] for files in sources],
+            stems=[stem_of(sources[0][j].path) for j in idx],
+            infiles=[[files[j].path for files in sources] for j in idx],
+            padded=rows - len(idx),
+            split=split,
+        )
 
 
 def _auto_plan(

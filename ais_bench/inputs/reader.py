@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +101,7 @@ class _Failure:
 _END = object()
 
 
-def stream(jobs: Sequence[Job], slots: Sequence[Slot], depth: int) -> Iterator[Batch]:
+def stream(jobs: Iterable[Job], slots: Sequence[Slot], depth: int) -> Iterator[Batch]:
     """Batches read by a background thread into a queue of `depth`; the thread starts on the
     first next() and stops when the generator is closed. A reading error is raised here, on the
     consumer's thread, after the batches read before it."""

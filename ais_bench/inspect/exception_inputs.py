@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+from ais_bench import outputs
 from ais_bench.config import EngineConfig
 from ais_bench.inspect import graph_copy
 
@@ -275,6 +276,14 @@ def _write(saved: ExceptionFiles, kind: str, slot: int, value: np.ndarray) -> No
         return
     path = saved.folder / file_name(saved.index, kind, slot, value)
     a = np.ascontiguousarray(value)
-    a.tofile(path)
+    try:
+        with outputs.atomic(path) as fh:  # whole or absent, never truncated
+            fh.write(a.tobytes())
+    except OSError as exc:
+        log.warning(
+            "exception_cb: cannot write %s: %s %s", path, exc.strerror or exc,
+            outputs.space_note(saved.folder, a.nbytes),
+        )
+        return
     saved.files.append(path)
     log.info("exception_cb len:%d write to filename:%s", a.nbytes, path)

@@ -210,7 +210,7 @@ def table_lines(p: Profile) -> list[str]:
     cover = p.op_ms / p.compute_ms if p.compute_ms > 0 else 0.0
     lines = [
         f"profiler: {p.runs} timed run(s), compute {p.compute_ms:.3f} ms in all; operators "
-        f"{p.op_ms:.3f} ms ({cover:.1%}), the rest is ONNX Runtime's own per-run overhead",
+        f"{p.op_ms:.3f} ms ({cover:.1%}), the rest is the engine's own per-run overhead",
     ]
     rows = [["op_type", "calls", "total(ms)", "mean(ms)", "share"]]
     rows += [

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -685,8 +686,7 @@ def _provenance(runs: list[_Run]) -> str:
         ("loop / warm-up", lambda d: f"{d.get('loop')} / {d.get('warmup_count')}"),
         ("started (UTC)", lambda d: fmt_time(d.get("start_time"))),
         ("versions", versions),
-        # "args" is a list (as the original writes it); summaries written before were a string.
-        ("command", lambda d: " ".join(map(str, a)) if isinstance(a := d.get("args"), list) else a),
+        ("command", lambda d: command_text(d.get("args"))),
     ]
     rows = []
     for label, get in fields:
@@ -853,3 +853,10 @@ def render(summaries: list[dict[str, Any]], names: list[str]) -> str:
         + "<footer>ais_bench · self-contained page: charts are inline SVG (matplotlib)</footer>"
         "</main></body></html>\n"
     )
+
+
+def command_text(args: Any) -> str | None:
+    """The saved command line as one shell line: a list in current summaries, a string before."""
+    if isinstance(args, list):
+        return shlex.join(str(a) for a in args)
+    return args

@@ -8,11 +8,13 @@ asked for), so the JSON also carries a "detail" key with what they leave out.
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ais_bench.outputs import FilesInfo, write_text
 from ais_bench.report.stats import Stats
 
 if TYPE_CHECKING:
@@ -25,10 +27,27 @@ CSV_FIELDS = (
 
 
 def save(data: dict[str, Any], path: Path) -> None:
-    """Write `data` to `path` through a temporary file: a reader never sees half a summary."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    """Write `data` to `path` whole or not at all; a UserError (one line) if it cannot be."""
+    write_text(path, [json.dumps(data, indent=2)], "summary")
+
+
+def save_report(r: Report, path: Path) -> None:
+    """A report's summary JSON, `filesinfo` streamed entry by entry from its spool rather than
+    built in memory; whole or not at all."""
+    write_text(path, _report_chunks(r), "summary")
+
+
+def _report_chunks(r: Report) -> Iterator[str]:
+    files = r.filesinfo
+    if not isinstance(files, FilesInfo):
+        yield json.dumps(report_to_json(r), indent=2)
+        return
+    head = json.dumps(report_to_json(r, filesinfo={}), indent=2)
+    before, after = head.split('"filesinfo": {}', 1)
+    yield before + '"filesinfo": {'
+    for i, line in enumerate(files.json_lines()):
+        yield f'{"," if i else ""}\n    "{i}": {line}'
+    yield ("\n  }" if len(files) else "}") + after
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -44,8 +63,10 @@ def _stats(data: dict[str, Any], detail: dict[str, Any] | None) -> Stats:
     return Stats.from_json(data, d.get("stdev", 0.0), tuple(d.get("percentiles", ())))
 
 
-def report_to_json(r: Report) -> dict[str, Any]:
+def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary JSON of `r` (with `filesinfo` in place of its own when given)."""
     label = r.compute_label
+    files = r.filesinfo if filesinfo is None else filesinfo
     detail: dict[str, Any] = {
         "stats": {
             "compute": _detail(r.compute),
@@ -58,7 +79,7 @@ def report_to_json(r: Report) -> dict[str, Any]:
     if r.dymshape_range is not None:
         detail["dymShape_range_stdev"] = [run.compute.stdev for run in r.dymshape_range.runs]
     return {
-        "filesinfo": r.filesinfo,
+        "filesinfo": files.to_dict() if isinstance(files, FilesInfo) else files,
         "args": list(r.args),  # the command line as a list, as the original writes it
         label: r.compute.to_json(),
         "H2D_latency": r.h2d.to_json(),
@@ -71,6 +92,7 @@ def report_to_json(r: Report) -> dict[str, Any]:
         "warmup_count": r.warmup_count,
         "model": r.model,
         "provider": r.provider,
+        **({"engine": r.engine} if r.engine else {}),
         "device": {"kind": r.device_kind, "id": r.device_id},
         "versions": r.versions,
         "host_cpu": r.host_cpu,
@@ -151,6 +173,7 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         "versions": data["versions"],
         "host_cpu": data["host_cpu"],
         "profiled": data["profiled"],
+        "engine": data.get("engine", {}),
         "inspection": {
             k: data[k]
             for k in detail.get("inspection_keys", ("profiler", "dump", "exception"))
@@ -231,10 +254,12 @@ def range_to_json(t: RangeSummary) -> dict[str, Any]:
 
 
 def write_range_csv(t: RangeSummary, path: Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        w.writeheader()
-        w.writerows(range_rows(t))
+    """The sweep's table as CSV, whole or not at all."""
+    text = io.StringIO(newline="")
+    w = csv.DictWriter(text, fieldnames=CSV_FIELDS)
+    w.writeheader()
+    w.writerows(range_rows(t))
+    write_text(path, [text.getvalue()], "dymShape_range table")
 
 
 def outcome_to_json(o: WorkerOutcome) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ais_bench.outputs import FilesInfo
 from ais_bench.report import json as report_json
 from ais_bench.report import text
 from ais_bench.report.stats import Stats, stability_warning
@@ -93,7 +94,8 @@ class Report:
     input_files: int = 0
     interrupted: bool = False
     error: str | None = None
-    filesinfo: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # A FilesInfo (spooled to disk) when outputs were written; a plain dict otherwise.
+    filesinfo: dict[str, dict[str, list[str]]] | FilesInfo = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
     versions: dict[str, str] = field(default_factory=dict)
@@ -117,6 +119,9 @@ class Report:
     latency: Stats | None = None  # per request, first stage start to last stage end
     cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
+    save_error: str | None = None  # the summary could not be saved (a full disk): why
+    # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
+    engine: dict[str, Any] = field(default_factory=dict)
 
     @property
     def compute_label(self) -> str:
@@ -174,7 +179,8 @@ class Report:
         return report_json.report_to_json(self)
 
     def save(self, path: Path) -> None:
-        report_json.save(self.to_json(), path)
+        """Write the summary JSON whole or not at all; a UserError (one line) if it cannot be."""
+        report_json.save_report(self, path)
 
     @classmethod
     def from_json(cls, data: dict[str, Any], summary_path: Path | None = None) -> Report:
@@ -229,6 +235,7 @@ class MultiReport:
     output_dir: str | None = None
     summary_path: str | None = None
     interrupted: bool = False
+    save_error: str | None = None  # the summary could not be saved (a full disk): why
 
     @property
     def total_throughput(self) -> float:

@@ -55,7 +55,7 @@ class TrackStamps:
         n: int | None = None,
         **kw: object,
     ) -> TrackStamps:
-        """From StampRecorder.stamps (4 rows, of which the first `n` columns are filled)."""
+        """From StampRecorder.columns() (4 rows, of which the first `n` columns are filled)."""
         four = np.asarray(rows, dtype=np.int64)
         if n is not None:
             four = four[:, :n]

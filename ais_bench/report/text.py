@@ -76,8 +76,10 @@ def summary_lines(r: Report, display_all: bool = False) -> list[str]:
     out.append(RULE)
     # After the closing rule: scripts parse the guide's block, which must stay as it is.
     if r.profiled:
-        out.append("(profiled run: ONNX Runtime's profiler was on, so these times include "
-                   "its overhead)")
+        who = "OpenVINO's performance counters were" if r.engine else (
+            "ONNX Runtime's profiler was"
+        )
+        out.append(f"(profiled run: {who} on, so these times include its overhead)")
     return out
 
 
@@ -124,6 +126,14 @@ def extra_lines(r: Report) -> list[str]:
         out.append(
             f"timed run: {r.duration_s:g} s asked, {r.span_s:.6g} s measured, "
             f"{r.requests} iterations"
+        )
+    if r.engine:
+        e = r.engine
+        out.append(
+            f"engine: OpenVINO {str(e.get('version', '')).split('-', 1)[0]} on "
+            f"{e.get('device')} ({e.get('device_name')}), precision {e.get('precision')}, "
+            f"hint {e.get('hint')}, {e.get('streams')} stream(s), {e.get('threads')} "
+            "thread(s)"
         )
     if r.cpu_s > 0 and r.span_s >= CPU_LINE_MIN_SPAN_S:
         out.append(

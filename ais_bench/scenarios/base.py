@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,55 +19,84 @@ log = logging.getLogger("ais_bench")
 # Called with each finished batch and its outputs (the output writer, or an API's collector).
 OutputSink = Callable[[Batch, list[np.ndarray]], None]
 
-# Stamp rows of one request: h2d start/end, compute start/end, d2h start/end. A sequential loop
-# stamps four times (each stage starts where the last ended): LOOP_STAGES reads those.
+# Stamp rows of one request: h2d start/end, compute start/end, d2h start/end. A stream stamps
+# four times per request (each stage starts where the last ended): LOOP_STAGES reads those.
 LOOP_STAGES = ((0, 1), (1, 2), (2, 3))
 PIPELINE_STAGES = ((0, 1), (2, 3), (4, 5))
 
 
 class StampRecorder:
-    """Preallocated slots for the four perf_counter_ns stamps of each iteration.
+    """perf_counter_ns stamps, `kinds` per iteration, in compact chunks that grow as the run does.
 
-    Filling a preallocated slot is the only bookkeeping the timed loop does; differences and
-    statistics are computed after the loop.
+    Writing into a slot of the current chunk is the only bookkeeping a timed iteration does; a
+    new chunk is allocated between iterations when one fills (every CHUNK iterations), so memory
+    follows the iterations run, not the ones asked for. Differences and statistics are computed
+    after the loop.
     """
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = max(1, capacity)
-        self.n = 0
-        self.stamps = [[0] * self.capacity for _ in range(4)]
+    CHUNK = 1 << 14
 
-    def grow(self) -> None:
-        for col in self.stamps:
-            col.extend([0] * self.capacity)
-        self.capacity *= 2
+    def __init__(self, kinds: int = 4, chunk: int = CHUNK) -> None:
+        self.kinds = kinds
+        self.chunk = max(1, chunk)
+        self.n = 0
+        self._full: list[list[array]] = []
+        self.cur = self._new_chunk()
+        self.pos = 0  # next free slot in `cur`
+
+    def _new_chunk(self) -> list[array]:
+        return [array("q", bytes(8 * self.chunk)) for _ in range(self.kinds)]
+
+    def reserve(self) -> None:
+        """Make room for one more iteration; call it outside the stamped region."""
+        if self.pos == self.chunk:
+            self._full.append(self.cur)
+            self.cur = self._new_chunk()
+            self.pos = 0
+
+    def commit(self) -> None:
+        self.pos += 1
+        self.n += 1
 
     def step(self, session: Session) -> tuple[int, list[np.ndarray]]:
-        """One timed iteration: h2d, compute, d2h, each bracketed by a stamp. Returns its slot
-        index and the outputs. This is the whole timed path, shared by every loop."""
-        if self.n == self.capacity:
-            self.grow()
-        i = self.n
-        stamps = self.stamps
+        """One request: h2d, compute, d2h, each bracketed by a stamp. Returns its index and the
+        outputs (used by the concurrent streams, where each request is a full round trip)."""
+        self.reserve()
+        cols, j = self.cur, self.pos
         pc = time.perf_counter_ns
-        stamps[0][i] = pc()
+        cols[0][j] = pc()
         session.h2d()
-        stamps[1][i] = pc()
+        cols[1][j] = pc()
         session.compute()
-        stamps[2][i] = pc()
+        cols[2][j] = pc()
         outs = session.d2h()
-        stamps[3][i] = pc()
-        self.n = i + 1
-        return i, outs
+        cols[3][j] = pc()
+        self.commit()
+        return self.n - 1, outs
 
-    def array(self) -> np.ndarray:
-        """The stamps so far: 4 rows, one column per iteration."""
-        return np.array([col[: self.n] for col in self.stamps], dtype=np.int64).reshape(4, self.n)
+    def last(self, kind: int) -> int:
+        """Stamp `kind` of the last iteration recorded."""
+        if self.pos:
+            return self.cur[kind][self.pos - 1]
+        return self._full[-1][kind][-1]
 
-    def durations_ms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """h2d, compute and d2h of each iteration, in milliseconds."""
-        d = np.diff(self.array(), axis=0) / 1e6
-        return d[0], d[1], d[2]
+    def first(self, kind: int) -> int:
+        return (self._full[0] if self._full else self.cur)[kind][0]
+
+    def columns(self) -> np.ndarray:
+        """Every stamp recorded, shape (kinds, n)."""
+        parts = [np.array(c, dtype=np.int64).reshape(self.kinds, -1) for c in self._full]
+        parts.append(np.array(self.cur, dtype=np.int64).reshape(self.kinds, -1)[:, : self.pos])
+        return np.concatenate(parts, axis=1)
+
+    def span_s(self) -> float:
+        """From the first iteration's start to the last one's end, between-batch work included."""
+        return (self.last(self.kinds - 1) - self.first(0)) / 1e9 if self.n else 0.0
+
+    def durations_ms(self) -> tuple[np.ndarray, ...]:
+        """Each stage's duration per iteration: kinds - 1 arrays."""
+        d = np.diff(self.columns(), axis=0) / 1e6
+        return tuple(d[k] for k in range(self.kinds - 1))
 
 
 @dataclass
@@ -110,37 +140,31 @@ def error_text(exc: BaseException) -> str:
 
 
 def to_timings(
-    stamps: np.ndarray,
-    stages: Sequence[tuple[int, int]],
+    stages: Sequence[tuple[np.ndarray, np.ndarray]],
     done: Progress,
     planned: int,
     wall_s: float,
     cpu_s: float = 0.0,
     interrupted: bool = False,
     failure: BaseException | None = None,
-    overlapped: bool = False,
+    latency_ms: np.ndarray | None = None,
 ) -> Timings:
-    """Timings from per-request stamps (rows: stamp kinds, columns: requests): the one place
-    stamps become figures. `overlapped` requests also get a latency each (first stage start to
-    last stage end). A bad input (UserError) stops the run as input_error; any other failure is
-    the engine's error."""
-    if stamps.shape[1]:
-        stamps = stamps[:, np.argsort(stamps[0], kind="stable")]
-    (a0, a1), (b0, b1), (c0, c1) = stages
-
-    def ms(i: int, j: int) -> np.ndarray:
-        return (stamps[j] - stamps[i]) / 1e6
-
-    span = (stamps[c1].max() - stamps[a0].min()) / 1e9 if stamps.shape[1] else 0.0
+    """Timings from the (start, end) stamps of h2d, compute and d2h: the one place stamps
+    become figures. The timed span runs from the first h2d start to the last end of any stage.
+    A bad input (UserError) stops the run as input_error; any other failure is the engine's
+    error."""
+    (h0, h1), (c0, c1), (d0, d1) = stages
+    ends = [e.max() for e in (c1, d1) if e.size]
+    span = (max(ends) - h0.min()) / 1e9 if ends and h0.size else 0.0
     error = input_error = None
     if isinstance(failure, UserError):
         input_error = str(failure)
     elif failure is not None:
         error = error_text(failure)
     return Timings(
-        h2d_ms=ms(a0, a1),
-        compute_ms=ms(b0, b1),
-        d2h_ms=ms(c0, c1),
+        h2d_ms=(h1 - h0) / 1e6,
+        compute_ms=(c1 - c0) / 1e6,
+        d2h_ms=(d1 - d0) / 1e6,
         batches_done=done.batches,
         batches_planned=planned,
         wall_s=wall_s,
@@ -151,8 +175,19 @@ def to_timings(
         samples_done=done.samples,
         padded_samples=done.padded,
         cpu_s=cpu_s,
-        latency_ms=ms(a0, c1) if overlapped else None,
+        latency_ms=latency_ms,
     )
+
+
+def request_stages(
+    stamps: np.ndarray, stages: Sequence[tuple[int, int]]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per-request stamps (rows: stamp kinds, columns: requests, in start order) as the three
+    stages' (start, end) rows, and each request's latency (first stage start to last end)."""
+    if stamps.shape[1]:
+        stamps = stamps[:, np.argsort(stamps[stages[0][0]], kind="stable")]
+    rows = [(stamps[i], stamps[j]) for i, j in stages]
+    return rows, (stamps[stages[-1][1]] - stamps[stages[0][0]]) / 1e6
 
 
 def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:

@@ -16,12 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ais_bench.backends.base import Session
 from ais_bench.config import ScenarioConfig
 from ais_bench.inputs.batch import Batch, InputPlan
-from ais_bench.scenarios.base import PIPELINE_STAGES, OutputSink, Timings
+from ais_bench.scenarios.base import PIPELINE_STAGES, OutputSink, StampRecorder, Timings
 from ais_bench.scenarios.requests import (
     POLL_S,
     RunState,
@@ -91,7 +89,9 @@ def run_pipeline(
     state = RunState()
     chained = itertools.chain([first], batches) if first is not None else iter(())
     work = Work(chained, plan.count, loop, duration_s)
-    done: list[_Request] = []
+    # Only the d2h thread writes it: each finished request's six stamps, not the request (which
+    # holds its batch's arrays).
+    done = StampRecorder(6)
     cpu_s = 0.0
     interrupted = False
     if first is not None:
@@ -162,7 +162,10 @@ def run_pipeline(
                 r.t[5] = pc()
                 q_free.put(r.slot)
                 r.slot = None
-                done.append(r)
+                done.reserve()
+                for kind, stamp in enumerate(r.t):
+                    done.cur[kind][done.pos] = stamp
+                done.commit()
                 for f in work.finish(r.key, outs, r.t[0], r.t[5]):
                     _put(q_save, f, state)
             _put(q_save, _END, state)
@@ -183,6 +186,6 @@ def run_pipeline(
         ]
         stopped, cpu_s = start_and_join(threads, state)
         interrupted = interrupted or stopped
-    stamps = np.array([r.t for r in done], dtype=np.int64).reshape(len(done), 6).T
+    stamps = done.columns()
     wall = time.perf_counter() - start
     return finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)

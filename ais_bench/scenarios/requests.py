@@ -17,7 +17,14 @@ import numpy as np
 from ais_bench.backends.base import Session
 from ais_bench.errors import UserError
 from ais_bench.inputs.batch import Batch
-from ais_bench.scenarios.base import OutputSink, Progress, Timings, to_timings, warm_up
+from ais_bench.scenarios.base import (
+    OutputSink,
+    Progress,
+    Timings,
+    request_stages,
+    to_timings,
+    warm_up,
+)
 
 log = logging.getLogger("ais_bench")
 
@@ -200,7 +207,7 @@ def finish(
     one-line error."""
     if state.error is not None and isinstance(state.error, UserError):
         raise state.error
+    rows, latency = request_stages(stamps, stages)
     return to_timings(
-        stamps, stages, work.done, planned, wall_s, cpu_s, interrupted, state.error,
-        overlapped=True,
+        rows, work.done, planned, wall_s, cpu_s, interrupted, state.error, latency
     )

@@ -47,9 +47,9 @@ def _stream(
             if key != staged:
                 session.stage(batch.arrays)
                 staged = key
-            i, outs = rec.step(session)
-            now = rec.stamps[3][i]
-            save(work.finish(key, outs, rec.stamps[0][i], now), sink)
+            _, outs = rec.step(session)
+            now = rec.last(3)
+            save(work.finish(key, outs, rec.last(0), now), sink)
     except BaseException as exc:  # reported by the caller; the thread must not die silently
         state.fail(exc)
 
@@ -64,7 +64,7 @@ def run_streams(
     first = next(batches, None)
     work = Work(iter(()), 0, loop, duration_s)
     state = RunState()
-    recs = [StampRecorder(plan.count * loop // len(sessions) + 1) for _ in sessions]
+    recs = [StampRecorder() for _ in sessions]
     cpu_s = 0.0
     interrupted = False
     if first is not None:
@@ -79,7 +79,7 @@ def run_streams(
         ]
         stopped, cpu_s = start_and_join(threads, state)
         interrupted = interrupted or stopped
-    columns = [r.array() for r in recs]
+    columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     wall = time.perf_counter() - start
     return finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)

@@ -40,7 +40,7 @@ def sessions(zoo_path):
 
 
 def recorded(session, n: int = N) -> StampRecorder:
-    rec = StampRecorder(4)  # smaller than n: the recorder grows, as in a duration run
+    rec = StampRecorder(chunk=4)  # smaller than n: the recorder grows, as in a duration run
     for _ in range(n):
         rec.step(session)
     return rec
@@ -50,7 +50,7 @@ def recorded(session, n: int = N) -> StampRecorder:
 def loop_run(sessions) -> tuple[StampRecorder, RunStamps]:
     rec = recorded(sessions[0])
     batch = np.repeat(np.arange(3), N // 3)  # 3 batches x loop 4
-    track = TrackStamps.from_recorder("main", rec.stamps, rec.n, batch=batch)
+    track = TrackStamps.from_recorder("main", rec.columns(), rec.n, batch=batch)
     files = {0: ["in/a.npy"], 1: ["in/b.npy"], 2: ["in/c.npy"]}
     return rec, RunStamps((track,), batch_files=files)
 
@@ -58,7 +58,7 @@ def loop_run(sessions) -> tuple[StampRecorder, RunStamps]:
 @pytest.fixture(scope="module")
 def streams_run(sessions) -> RunStamps:
     """Two streams at once, each thread with its own session and recorder (as run_streams)."""
-    recs = [StampRecorder(N) for _ in sessions]
+    recs = [StampRecorder() for _ in sessions]
     threads = [
         threading.Thread(target=lambda s=s, r=r: [r.step(s) for _ in range(N)])
         for s, r in zip(sessions, recs, strict=True)
@@ -68,7 +68,7 @@ def streams_run(sessions) -> RunStamps:
     for t in threads:
         t.join()
     tracks = tuple(
-        TrackStamps.from_recorder(f"stream {k}", r.stamps, r.n, iteration=np.arange(N) * 2 + k)
+        TrackStamps.from_recorder(f"stream {k}", r.columns(), r.n, iteration=np.arange(N) * 2 + k)
         for k, r in enumerate(recs)
     )
     return RunStamps(tracks)
@@ -113,7 +113,7 @@ def test_loop_trace_has_one_slice_per_stage_per_iteration(loop_run, tmp_path):
     assert list(names.values()) == ["main"]
     assert len(slices) == 3 * N
     assert sorted({ev["name"] for ev in slices}) == sorted(STAGES)
-    s = np.array(rec.stamps, dtype=np.int64)[:, : rec.n]
+    s = np.array(rec.columns(), dtype=np.int64)[:, : rec.n]
     t0 = s.min()
     compute = sorted((ev for ev in slices if ev["name"] == "compute"), key=lambda e: e["ts"])
     for k, ev in enumerate(compute):
@@ -162,7 +162,7 @@ def test_csv_rows_match_the_stamps(loop_run, tmp_path):
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == iterations_csv.HEADER
     assert len(rows) == N
-    s = np.array(rec.stamps, dtype=np.int64)[:, : rec.n]
+    s = np.array(rec.columns(), dtype=np.int64)[:, : rec.n]
     h2d, comp, d2h = rec.durations_ms()
     for k, row in enumerate(rows):
         assert int(row["iteration"]) == k and int(row["batch"]) == k // 4

@@ -38,18 +38,21 @@ def check_outputs(sink: Sink, n: int) -> None:
         np.testing.assert_array_equal(sink.got[f"b{i}"], np.full((1, 4), float(i)))
 
 
-def check_timings(t: Timings, requests: int, batches_done: int) -> None:
+def check_timings(t: Timings, requests: int, batches_done: int, copies: int | None = None) -> None:
+    """`requests` timed computes; `copies` timed h2d and d2h (one per request by default)."""
     assert isinstance(t, Timings)
-    assert t.compute_ms.size == t.h2d_ms.size == t.d2h_ms.size == requests
+    assert t.compute_ms.size == requests
+    assert t.h2d_ms.size == t.d2h_ms.size == (requests if copies is None else copies)
     assert (t.compute_ms >= 0).all() and (t.h2d_ms >= 0).all() and (t.d2h_ms >= 0).all()
     assert t.batches_done == batches_done and t.samples_done == batches_done
     assert t.timed_span_s > 0 and t.error is None and not t.interrupted
 
 
-def test_loop_runs_every_batch_loop_times_after_one_warm_up():
+def test_loop_copies_each_batch_once_and_computes_it_loop_times():
     s, sink = FakeSession(), Sink()
     t = run_loop(s, InputPlan(3, batches(3)), sink, ScenarioConfig(loop=4, warmup_count=2))
-    check_timings(t, 12, 3)
+    check_timings(t, 12, 3, copies=3)  # as the original: one h2d and one d2h per batch
+    assert s.calls["h2d"] == s.calls["d2h"] == 2 + 3
     check_outputs(sink, 3)
     assert t.latency_ms is None  # requests do not overlap: no latency apart from compute
     assert s.calls["compute"] == 2 + 12 and s.calls["bind"] == 1
