@@ -1,5 +1,9 @@
 """Where results go: the timestamped (or named) folder, its summary JSON, and the output files
-(written per batch, or split per input file, on a writer thread)."""
+(written per batch, or split per input file, on a writer thread).
+
+Long because every file a run leaves goes through here: the result folder and its rerun
+policy, atomic writes, the spooled filesinfo, the writer thread and the per-file output split.
+"""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.test_cli_devices import closing, summary_total, top_summary
+
+from tests.cli.test_cli_devices import closing, summary_total, top_summary
 
 PORT = 6391
 START_TIMEOUT_S = 120

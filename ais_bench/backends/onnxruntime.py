@@ -1,4 +1,8 @@
-"""ONNX Runtime engine: provider choice, model metadata, IO binding for split h2d/compute/d2h."""
+"""ONNX Runtime engine: provider choice, model metadata, IO binding for split h2d/compute/d2h.
+
+Long because it is the whole ONNX Runtime engine: provider choice, the IO-bound Session with
+its --outputSize buffers and the raw tensor path, and the unoptimised runs of graph copies.
+"""
 
 from __future__ import annotations
 
