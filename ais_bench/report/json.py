@@ -281,7 +281,7 @@ def multi_to_json(m: MultiReport) -> dict[str, Any]:
     reports = [o.report for o in m.outcomes if o.report is not None]
     return {
         "args": list(m.args),
-        "devices": [outcome_to_json(o) for o in m.outcomes],
+        "devices": [o.to_json() for o in m.outcomes],  # a subclass adds its own keys
         "total": {
             "throughput": m.total_throughput,
             "devices": len(m.outcomes),
