@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ais_bench.backends.base import TensorSpec
+from ais_bench.compare.accumulate import Accumulator
 from ais_bench.compare.golden import (
     GoldenSet,
     read_mapping,
@@ -29,7 +30,6 @@ from ais_bench.compare.golden import (
 from ais_bench.compare.metrics import (
     DEFAULT_TOLERANCES,
     EXIT_COMPARE_FAILED,
-    Accumulator,
     CompareError,
     Metrics,
     Tolerance,
