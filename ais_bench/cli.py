@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ais_bench import backends, psweep
+from ais_bench.compare import options as compare_options
+from ais_bench.compare import summary as compare_summary
 from ais_bench.config import (
     GRAPH_OPT_LEVELS,
     MAX_THREADS,
@@ -292,6 +294,7 @@ def build_parser() -> Parser:
     _add_input_options(p)
     _add_auto_shape_options(p)
     _add_scaling_options(p)
+    compare_options.add_options(p, switch)
     psweep.add_options(p)
     return p
 
@@ -496,6 +499,10 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         pipeline=bool(ns.pipeline),
         duration=ns.duration,
         percentiles=ns.percentiles,
+        compare=ns.compare,
+        atol=ns.atol,
+        rtol=ns.rtol,
+        compare_layers=bool(ns.compare_layers),
     )
 
 
@@ -602,6 +609,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _print_one(report: Report, cfg: RunConfig) -> int:
     """One device's block and closing lines; the exit code."""
     _print_report(report, cfg.display_all_summary)
+    for line in compare_summary.lines(report.inspection):
+        log.info("%s", line)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     if report.save_error:
@@ -627,7 +636,7 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         return InferenceError.exit_code
     if report.interrupted:
         return EXIT_INTERRUPTED
-    return 0
+    return compare_summary.exit_code(report.inspection)
 
 
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:

@@ -102,6 +102,11 @@ class RunConfig:
     percentiles: tuple[float, ...] = ()  # extra percentiles of compute time (and latency)
     # The --model value as typed when `model` was resolved from it (a built-in model's name).
     model_arg: str | None = None
+    # -- accuracy: --compare REF (a backend, a model file or golden outputs), checked by compare/
+    compare: str | None = None
+    atol: float | str | None = None  # None: the precision's default
+    rtol: float | str | None = None
+    compare_layers: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "devices", device_ids(self.devices))
@@ -307,6 +312,23 @@ class RunConfig:
                 math.isfinite(q) and 0 < q <= 100,
                 f"--percentiles: percentiles must be in (0, 100], such as 50,90,99.9, got {q:g}",
             )
+        self._validate_compare()
+
+    def _validate_compare(self) -> None:
+        if self.compare is None:
+            _require(not self.compare_layers, "--compare_layers 1 needs --compare REF")
+            return
+        # One reference pass per run: several devices would each compare a shard and need a
+        # merge the summary has no place for; a shape sweep has no single set of outputs.
+        _require(
+            len(self.devices) == 1,
+            "--compare runs on one device: drop the extra --device ids (compare each device "
+            "in its own run)",
+        )
+        _require(
+            self.dymShape_range is None,
+            "--compare does not combine with --dymShape_range: pick one shape with --dymShape",
+        )
 
     @property
     def concurrent(self) -> bool:

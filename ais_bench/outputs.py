@@ -112,6 +112,9 @@ def _listed_paths(node: Any, key: str = "") -> Iterator[str]:
             yield from _listed_paths(v, key)
 
 
+BESIDE_SUMMARY = ("_compare.csv",)
+
+
 def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, ...]:
     """The result files an earlier run into `folder` wrote, as its summary lists them (outputs,
     exception files, tables, per-device summaries), and that summary; () for a fresh folder.
@@ -141,13 +144,15 @@ def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, 
             "remove it or pick another --output_dirname"
         ) from None
     root = folder.resolve()
+    # Files the run writes beside its summary rather than in its folder (the --compare CSV).
+    beside = {summary.with_name(f"{dirname}{s}").resolve() for s in BESIDE_SUMMARY}
     found: set[Path] = set()
     for text in set(_listed_paths(earlier)):
         p = Path(text)
         with contextlib.suppress(OSError, ValueError):
             if p.is_symlink() or not p.is_file():
                 continue
-            if root in p.resolve().parents:
+            if root in p.resolve().parents or p.resolve() in beside:
                 found.add(p.resolve())
     return (*sorted(found), summary)
 

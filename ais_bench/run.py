@@ -23,6 +23,7 @@ import numpy as np
 
 from ais_bench import backends, host, outputs
 from ais_bench.backends.base import Session
+from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
 from ais_bench.errors import UserError
 from ais_bench.inputs import plan as input_plan
@@ -92,6 +93,7 @@ def run_device(
     first: Batch | None = None
     failed_feed: list[np.ndarray] = []
     trace: str | None = None
+    compared: dict[str, Any] = {}
 
     def sink(batch: Batch, arrays: list[np.ndarray]) -> None:
         if background is not None:  # the input arrays are not needed to write outputs
@@ -108,6 +110,10 @@ def run_device(
                 for line in describe_model(session.inputs, session.outputs):
                     log.debug("%s", line)
                 check_has_inputs(cfg, session)
+                checker = Checker.prepare(
+                    cfg.compare, cfg.engine, session, cfg.atol, cfg.rtol, cfg.compare_layers,
+                    cfg.output_batchsize_axis,
+                ) if cfg.compare is not None else None
                 input_names = [s.name for s in session.inputs]
                 plan, batchsize = input_plan.plan(cfg.data, session.inputs)
                 log.info("try get model batchsize:%s", batch_text(batchsize))
@@ -150,6 +156,11 @@ def run_device(
                             "interrupted while writing outputs: the file being written was "
                             "finished, %d batch(es) were left unwritten", background.skipped,
                         )
+                if checker is not None and not timings.error and not timings.interrupted:
+                    compared = checker.run(
+                        session, lambda: input_plan.plan(cfg.data, session.inputs)[0],
+                        out.root / f"{out.name}{CSV_SUFFIX}" if out is not None else None,
+                    )
             finally:
                 if plan is not None:
                     plan.close()
@@ -168,7 +179,7 @@ def run_device(
     for ms in timings.compute_ms:
         log.debug("model compute cost : %f", ms)
     assert plan is not None
-    inspection: dict[str, Any] = {}
+    inspection: dict[str, Any] = dict(compared)
     if prof is not None and trace is not None:
         warmups = cfg.warmup_count if timings.batches_planned else 0
         inspection["profiler"] = prof.finish(trace, warmups, timings.compute_ms).to_json()

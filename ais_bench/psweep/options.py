@@ -18,6 +18,8 @@ def positive(text: str) -> int:
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
+    """The sweep's group; --atol/--rtol, which the sweep also reads, are the accuracy group's
+    (compare/options.py), so the parser needs those added first."""
     g = p.add_argument_group(
         "parameter sweep",
         "run every combination of option values, each in a fresh process, check each one's "
@@ -33,10 +35,6 @@ def add_options(p: argparse.ArgumentParser) -> None:
                    help="allow a sweep of up to N configurations (unset: a cap of 64)")
     g.add_argument("--objective", choices=("latency", "throughput"), default="latency",
                    help="sweep order: compute median (latency) or samples/s (throughput)")
-    for name, kind in (("atol", "absolute"), ("rtol", "relative")):
-        if f"--{name}" not in p._option_string_actions:  # another feature may own it already
-            g.add_argument(f"--{name}", default=None,
-                           help=f"accuracy: {kind} tolerance (unset: the precision's default)")
     g.add_argument(
         "--sweep_reference", nargs="+", action="extend", default=None, metavar="KEY=V",
         help="the reference the outputs are compared with (default: model as given, backend=cpu, "

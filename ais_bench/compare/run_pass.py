@@ -1,0 +1,137 @@
+"""`--compare` in a run: a second pass over the run's batches, after the timed loop.
+
+Why a second pass rather than comparing in the output sink: the sink runs beside the timed loop
+(on the writer thread), so a reference engine there would compete with the measured one for the
+same cores and change the figures it is meant to leave alone. After the loop, the plan is built
+again from the same config (the same files in the same order; generated data from the same
+seed), and each batch is run once through the measured session and once through the reference,
+compared, and dropped before the next: memory stays at one batch whatever the number of files.
+A batch the timed loop ran several times (--loop) is compared once. --threads and --pipeline
+change only how the timed loop issues requests; the pass runs the batches one by one either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ais_bench.backends.base import EngineConfig, Session
+from ais_bench.compare import reference
+from ais_bench.compare.accumulate import Accumulator
+from ais_bench.compare.layers import first_divergence
+from ais_bench.compare.metrics import CompareError, resolve_tolerance
+from ais_bench.inputs.batch import Batch, InputPlan
+
+log = logging.getLogger("ais_bench")
+
+CSV_SUFFIX = "_compare.csv"
+
+
+@dataclass(frozen=True)
+class Checker:
+    """A checked --compare request, ready to run once the timed loop is over."""
+
+    ref: reference.Reference
+    engine: EngineConfig  # the measured run's
+    precision: str
+    atol: float
+    rtol: float
+    layers: bool
+    axis: int
+
+    @classmethod
+    def prepare(
+        cls,
+        ref: str,
+        engine: EngineConfig,
+        session: Session,
+        atol: object = None,
+        rtol: object = None,
+        layers: bool = False,
+        axis: int = 0,
+    ) -> Checker:
+        """Every check that can fail before the run: tolerances, REF, --compare_layers."""
+        tol = resolve_tolerance(engine.precision, atol, rtol)
+        checked = reference.resolve(ref, engine, session.inputs)
+        if layers and checked.kind == "golden":
+            raise CompareError(
+                "--compare_layers 1 runs both sides with every intermediate tensor exposed: it "
+                "needs --compare with a backend name or a model file, not saved outputs"
+            )
+        return cls(checked, engine, engine.precision, tol.atol, tol.rtol, layers, axis)
+
+    def run(
+        self,
+        session: Session,
+        make_plan: Callable[[], InputPlan],
+        csv_path: Path | None,
+    ) -> dict[str, Any]:
+        """Compare every batch; the summary JSON's `compare` (and `compare_layers`) entries."""
+        log.info("comparison: %s, after the timed loop (not timed)", self.ref.describe())
+        names = [s.name for s in session.outputs]
+        acc = Accumulator(names, precision=self.precision, atol=self.atol, rtol=self.rtol)
+        first: Batch | None = None
+        plan = make_plan()
+        try:
+            with reference.opened(self.ref) as ref_session:
+                for batch in plan:
+                    if first is None and self.layers:
+                        first = Batch(list(batch.arrays))
+                    cand = session.infer(batch.arrays)
+                    if ref_session is not None:
+                        refs = ref_session.infer(batch.arrays)
+                    else:
+                        assert self.ref.golden is not None
+                        refs = reference.golden_outputs(
+                            self.ref.golden, batch, cand, session.outputs, self.axis
+                        )
+                    labels, rows = sample_labels(batch)
+                    acc.add(refs, cand, labels, rows=rows, axis=self.axis)
+        finally:
+            plan.close()
+        result = acc.result()
+        entry: dict[str, Any] = {**result.to_json(), "reference": self.ref.to_json(),
+                                 "samples": len({r.sample for r in result.rows})}
+        if csv_path is not None:
+            try:
+                result.write_csv(csv_path)
+                entry["csv"] = str(csv_path)
+            except OSError as exc:
+                log.warning("comparison: cannot write %s (%s)", csv_path, exc.strerror)
+        out = {"compare": entry}
+        if self.layers and first is not None:
+            out["compare_layers"] = self.layer_check(session, first.arrays).to_json()
+        return out
+
+    def layer_check(self, session: Session, arrays: Sequence[np.ndarray]) -> Any:
+        """The first node where the two sides part, on the run's first batch."""
+        feeds = {s.name: a for s, a in zip(session.inputs, arrays, strict=True)}
+        assert self.ref.engine is not None
+        if self.ref.kind == "backend":
+            ref_model, cand_model = self.engine.model, None
+        else:
+            ref_model, cand_model = self.ref.engine.model, self.engine.model
+        log.info("layer comparison: every intermediate tensor of the first batch")
+        return first_divergence(
+            ref_model, cand_model, feeds, atol=self.atol, rtol=self.rtol,
+            precision=self.precision, reference_backend=self.ref.engine.backend,
+            candidate_backend=self.engine.backend,
+        )
+
+
+def sample_labels(batch: Batch) -> tuple[list[str], int | None]:
+    """Each sample named by its (first) input file, or by its output stem for generated data;
+    and the rows to cut the batch into (None: the batch is one sample)."""
+    if batch.split:
+        names = [Path(f[0]).name if f else s for f, s in
+                 zip(batch.infiles, batch.stems, strict=False)]
+        names += batch.stems[len(names):]
+        return names, len(batch.stems) + batch.padded
+    if batch.infiles and batch.infiles[0]:
+        return [Path(batch.infiles[0][0]).name], None
+    return [batch.stems[0]], None
