@@ -582,6 +582,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return psweep.main(argv, build_parser(), config_from_args)
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)
+        if ns.atol is not None or ns.rtol is not None:
+            compare_options.check_tolerances(cfg.precision, ns.atol, ns.rtol, cfg.compare)
         if ns.divide_input is not None and (len(cfg.devices) < 2 or not cfg.input):
             log.warning("--divide_input has an effect only with --input and several --device ids")
         from ais_bench import app
@@ -636,6 +638,10 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         return InferenceError.exit_code
     if report.interrupted:
         return EXIT_INTERRUPTED
+    compare_error = compare_summary.error(report.inspection)
+    if compare_error:
+        print(f"[ERROR] {compare_error}", file=sys.stderr)
+        return UserError.exit_code
     return compare_summary.exit_code(report.inspection)
 
 

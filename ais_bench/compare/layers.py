@@ -140,6 +140,29 @@ def first_divergence(
     return LayerComparison(precision, tolerance, tuple(checks))
 
 
+def check_shared_names(reference_model: str | Path, candidate_model: str | Path) -> None:
+    """Fail early (before a run) when the two models share no intermediate tensor name; the
+    weights are not read."""
+    ref_path, cand_path = Path(reference_model), Path(candidate_model)
+    try:
+        ref = onnx.load(str(ref_path), load_external_data=False)
+        cand = onnx.load(str(cand_path), load_external_data=False)
+    except Exception as exc:  # onnx raises several types for a file it cannot parse
+        raise CompareError(f"cannot read model {ref_path} or {cand_path}: {exc}") from None
+    ref_out = {o for n in ref.graph.node for o in n.output if o}
+    cand_out = {o for n in cand.graph.node for o in n.output if o}
+    _no_shared(ref_out & cand_out, {o.name for o in ref.graph.output}, ref_path, cand_path)
+
+
+def _no_shared(shared: set[str], final: set[str], ref_path: Path, cand_path: Path) -> None:
+    if not shared - final:
+        raise CompareError(
+            f"{ref_path.name} and {cand_path.name} share no intermediate tensor names, so their "
+            "layers cannot be matched: compare the same model on two backends, or models "
+            "exported from the same graph"
+        )
+
+
 def _load(path: Path, work: Path) -> graph_copy.ModelCopy:
     if not path.is_file():
         raise CompareError(f"model file not found: {path}")
@@ -206,13 +229,7 @@ def _shared_tensors(
     ref_out = {o for n in ref.graph.node for o in n.output if o}
     cand_out = {o for n in cand.graph.node for o in n.output if o}
     shared = ref_out & cand_out
-    final = {o.name for o in ref.graph.output}
-    if not shared - final:
-        raise CompareError(
-            f"{ref_path.name} and {cand_path.name} share no intermediate tensor names, so their "
-            "layers cannot be matched: compare the same model on two backends, or models "
-            "exported from the same graph"
-        )
+    _no_shared(shared, {o.name for o in ref.graph.output}, ref_path, cand_path)
     return shared
 
 

@@ -57,13 +57,13 @@ def _number(name: str, value: object) -> float:
             value = float(value)
         except ValueError:
             raise CompareError(
-                f"{name} must be a non-negative number, got {value!r}"
+                f"--{name} must be a non-negative number, got {value!r}"
             ) from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CompareError(f"{name} must be a non-negative number, got {value!r}")
+        raise CompareError(f"--{name} must be a non-negative number, got {value!r}")
     v = float(value)
     if not math.isfinite(v) or v < 0:
-        raise CompareError(f"{name} must be a non-negative finite number, got {value!r}")
+        raise CompareError(f"--{name} must be a non-negative finite number, got {value!r}")
     return v
 
 

@@ -7,7 +7,12 @@ so a bad value is one line naming the option."""
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
+
+from ais_bench.compare.metrics import resolve_tolerance
+
+log = logging.getLogger("ais_bench")
 
 
 def add_options(p: argparse.ArgumentParser, switch: Callable[[str], bool]) -> None:
@@ -33,3 +38,10 @@ def add_options(p: argparse.ArgumentParser, switch: Callable[[str], bool]) -> No
             help=f"{kind} tolerance, numpy allclose semantics (unset: the precision's default: "
             "f32 atol 1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)",
         )
+
+
+def check_tolerances(precision: str, atol: object, rtol: object, compare: str | None) -> None:
+    """A bad value is refused whether or not it is used; an unused one is said to be."""
+    resolve_tolerance(precision, atol, rtol)
+    if compare is None:
+        log.warning("--atol/--rtol have an effect only with --compare (or --sweep)")

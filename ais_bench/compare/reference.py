@@ -103,6 +103,13 @@ def check_same_inputs(path: Path, inputs: Sequence[TensorSpec]) -> None:
                 f"--compare {path}: input {name!r} has rank {len(r.shape)} in the reference "
                 f"but {len(s.shape)} in --model"
             )
+        fixed = [(a, b) for a, b in zip(r.shape, s.shape, strict=True)
+                 if isinstance(a, int) and isinstance(b, int) and a >= 0 and b >= 0]
+        if any(a != b for a, b in fixed):
+            raise CompareError(
+                f"--compare {path}: input {name!r} has shape {list(r.shape)} in the reference "
+                f"but {list(s.shape)} in --model; the reference must take the same batches"
+            )
 
 
 @contextmanager

@@ -23,7 +23,7 @@ import numpy as np
 from ais_bench.backends.base import EngineConfig, Session
 from ais_bench.compare import reference
 from ais_bench.compare.accumulate import Accumulator
-from ais_bench.compare.layers import first_divergence
+from ais_bench.compare.layers import check_shared_names, first_divergence
 from ais_bench.compare.metrics import CompareError, resolve_tolerance
 from ais_bench.inputs.batch import Batch, InputPlan
 
@@ -63,6 +63,9 @@ class Checker:
                 "--compare_layers 1 runs both sides with every intermediate tensor exposed: it "
                 "needs --compare with a backend name or a model file, not saved outputs"
             )
+        if layers and checked.kind == "model":
+            assert checked.engine is not None
+            check_shared_names(checked.engine.model, engine.model)
         return cls(checked, engine, engine.precision, tol.atol, tol.rtol, layers, axis)
 
     def run(
@@ -71,7 +74,23 @@ class Checker:
         make_plan: Callable[[], InputPlan],
         csv_path: Path | None,
     ) -> dict[str, Any]:
-        """Compare every batch; the summary JSON's `compare` (and `compare_layers`) entries."""
+        """Compare every batch; the summary JSON's `compare` (and `compare_layers`) entries.
+
+        Bad input met only now (a golden file missing or of another shape) does not lose what
+        was measured: it becomes the entry's `error`, printed after the performance summary,
+        and the run exits 2."""
+        try:
+            return self._run(session, make_plan, csv_path)
+        except CompareError as exc:
+            return {"compare": {"verdict": "ERROR", "error": str(exc),
+                                "reference": self.ref.to_json()}}
+
+    def _run(
+        self,
+        session: Session,
+        make_plan: Callable[[], InputPlan],
+        csv_path: Path | None,
+    ) -> dict[str, Any]:
         log.info("comparison: %s, after the timed loop (not timed)", self.ref.describe())
         names = [s.name for s in session.outputs]
         acc = Accumulator(names, precision=self.precision, atol=self.atol, rtol=self.rtol)
@@ -84,7 +103,7 @@ class Checker:
                         first = Batch(list(batch.arrays))
                     cand = session.infer(batch.arrays)
                     if ref_session is not None:
-                        refs = ref_session.infer(batch.arrays)
+                        refs = _infer_reference(ref_session, batch, self.ref.text)
                     else:
                         assert self.ref.golden is not None
                         refs = reference.golden_outputs(
@@ -122,6 +141,16 @@ class Checker:
             precision=self.precision, reference_backend=self.ref.engine.backend,
             candidate_backend=self.engine.backend,
         )
+
+
+def _infer_reference(session: Session, batch: Batch, ref: str) -> list[np.ndarray]:
+    try:
+        return session.infer(batch.arrays)
+    except Exception as exc:  # the engines raise their own types; the message says what failed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CompareError(
+            f"--compare {ref}: the reference failed on the batch of {batch.stems[0]}: {first}"
+        ) from None
 
 
 def sample_labels(batch: Batch) -> tuple[list[str], int | None]:

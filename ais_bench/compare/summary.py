@@ -15,12 +15,18 @@ from ais_bench.compare.metrics import EXIT_COMPARE_FAILED
 def lines(inspection: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     entry = inspection.get("compare")
-    if entry:
+    if entry and "error" not in entry:
         out += _compare_lines(entry)
     layers = inspection.get("compare_layers")
     if layers:
         out += _layer_lines(layers)
     return out
+
+
+def error(inspection: Mapping[str, Any]) -> str | None:
+    """Why the comparison could not be made (bad input met in the comparison pass), if so."""
+    entry = inspection.get("compare")
+    return entry.get("error") if entry else None
 
 
 def exit_code(inspection: Mapping[str, Any]) -> int:
