@@ -589,6 +589,8 @@ def _main(argv: Sequence[str] | None) -> int:
         from ais_bench import app
 
         if ns.cluster is not None:
+            if cfg.compare is not None:
+                raise UserError("--compare runs in this process: drop --cluster to compare")
             return _run_on_cluster(app.resolve_model(cfg), ns.cluster)
 
         outcome = app.run(cfg)
