@@ -157,10 +157,14 @@ def run_device(
                             "finished, %d batch(es) were left unwritten", background.skipped,
                         )
                 if checker is not None and not timings.error and not timings.interrupted:
-                    compared = checker.run(
-                        session, lambda: input_plan.plan(cfg.data, session.inputs)[0],
-                        out.root / f"{out.name}{CSV_SUFFIX}" if out is not None else None,
-                    )
+                    try:
+                        compared = checker.run(
+                            session, lambda: input_plan.plan(cfg.data, session.inputs)[0],
+                            out.root / f"{out.name}{CSV_SUFFIX}" if out is not None else None,
+                        )
+                    except KeyboardInterrupt:  # what was measured is still summarised
+                        timings.interrupted = True
+                        log.warning("interrupted during the comparison: no comparison saved")
             finally:
                 if plan is not None:
                     plan.close()
