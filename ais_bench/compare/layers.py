@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ais_bench.backends import run_unoptimized
+from ais_bench.backends import computes_tensors, run_unoptimized, tensor_values
+from ais_bench.backends.base import EngineConfig
 from ais_bench.compare.metrics import (
     CompareError,
     Metrics,
@@ -28,6 +29,7 @@ from ais_bench.compare.metrics import (
     sums_of,
 )
 from ais_bench.compare.result import verdict
+from ais_bench.errors import UserError
 from ais_bench.inspect import graph_copy
 
 
@@ -112,12 +114,15 @@ def first_divergence(
     precision: str = "f32",
     reference_backend: str = "cpu",
     candidate_backend: str = "cpu",
+    candidate_precision: str = "f32",
 ) -> LayerComparison:
     """Run one batch through both models with every intermediate tensor exposed and compare
     the tensors they share, in the reference's node order.
 
     `candidate_model` None means the reference model again (compare two backends). `inputs` is
-    one array per model input, in the model's order, or a dict by input name.
+    one array per model input, in the model's order, or a dict by input name. A backend that
+    computes inner tensors itself (OpenVINO) runs the model as given, the candidate in
+    `candidate_precision`; the others run the exposed copy unoptimised.
     """
     tolerance = resolve_tolerance(precision, atol, rtol)
     ref_path = Path(reference_model)
@@ -129,9 +134,10 @@ def first_divergence(
         feeds = _feeds(ref_copy, inputs)
         _check_inputs(ref_copy, cand_copy, ref_path, cand_path)
         shared = _shared_tensors(ref_copy, cand_copy, ref_path, cand_path)
-        ref_values = _run_exposed(ref_copy, shared, feeds, reference_backend, work / "reference")
-        cand_values = _run_exposed(cand_copy, shared, feeds, candidate_backend,
-                                   work / "candidate")
+        ref_values = _values(ref_copy, ref_path, shared, feeds, reference_backend, "f32",
+                             work / "reference")
+        cand_values = _values(cand_copy, cand_path, shared, feeds, candidate_backend,
+                              candidate_precision, work / "candidate")
     checks = []
     for position, node in enumerate(ref_copy.graph.node):
         for tensor in node.output:
@@ -231,6 +237,30 @@ def _shared_tensors(
     shared = ref_out & cand_out
     _no_shared(shared, {o.name for o in ref.graph.output}, ref_path, cand_path)
     return shared
+
+
+def _values(
+    copy: graph_copy.ModelCopy,
+    path: Path,
+    names: set[str],
+    feeds: dict[str, np.ndarray],
+    backend: str,
+    precision: str,
+    work: Path,
+) -> dict[str, Any]:
+    if not computes_tensors(backend):
+        return _run_exposed(copy, names, feeds, backend, work)
+    wanted = [o for n in copy.graph.node for o in n.output if o in names]
+    engine = EngineConfig(model=str(path), backend=backend, precision=precision)
+    try:
+        values, _ = tensor_values(engine, wanted, list(feeds), list(feeds.values()))
+    except UserError:
+        raise
+    except Exception as exc:  # the engine raises its own types for load and run failures
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CompareError(f"cannot compute the inner tensors of {path.name} on {backend}: "
+                           f"{first}") from None
+    return values
 
 
 def _run_exposed(

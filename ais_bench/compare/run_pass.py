@@ -139,7 +139,7 @@ class Checker:
         return first_divergence(
             ref_model, cand_model, feeds, atol=self.atol, rtol=self.rtol,
             precision=self.precision, reference_backend=self.ref.engine.backend,
-            candidate_backend=self.engine.backend,
+            candidate_backend=self.engine.backend, candidate_precision=self.precision,
         )
 
 

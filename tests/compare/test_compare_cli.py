@@ -72,6 +72,14 @@ def test_perturbed_weight_caught_with_exit_4_and_first_divergence(cli, work):
     assert r.rc == 0, r.text
 
 
+def test_layers_on_openvino_use_its_own_inner_tensors(cli, work):
+    # OpenVINO computes the inner tensors itself: the candidate side is not an ORT copy.
+    r = cli("--model", "perturbed.onnx", "--backend", "openvino", "--compare", "m.onnx",
+            "--compare_layers", "1", "--input", "in", cwd=work)
+    assert r.rc == EXIT_COMPARE_FAILED, r.text
+    assert "first divergence at node 'fc2' (MatMul" in r.line("first divergence")
+
+
 @pytest.mark.parametrize("outfmt", ["NPY", "BIN"])
 def test_golden_folder_from_an_earlier_run_compares_back_exactly(cli, work, outfmt):
     name = f"gold{outfmt}"
