@@ -579,6 +579,7 @@ def _main(argv: Sequence[str] | None) -> int:
     setup_logging(debug)
     try:
         if psweep.wanted(argv):
+            compare_options.refuse_in_sweep(argv)
             return psweep.main(argv, build_parser(), config_from_args)
         ns = build_parser().parse_args(argv)
         cfg = config_from_args(ns, argv)

@@ -10,7 +10,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from ais_bench.compare.metrics import resolve_tolerance
+from ais_bench.compare.metrics import CompareError, resolve_tolerance
 
 log = logging.getLogger("ais_bench")
 
@@ -45,3 +45,14 @@ def check_tolerances(precision: str, atol: object, rtol: object, compare: str | 
     resolve_tolerance(precision, atol, rtol)
     if compare is None:
         log.warning("--atol/--rtol have an effect only with --compare (or --sweep)")
+
+
+def refuse_in_sweep(argv: list[str]) -> None:
+    """--sweep checks every configuration against its own reference (--sweep_reference); a
+    --compare in the base command line would compare each one a second time and exit 4 apart."""
+    if any(a.split("=", 1)[0] in ("--compare", "--compare_layers") for a in argv):
+        raise CompareError(
+            "--compare and --compare_layers do not combine with --sweep, which compares every "
+            "configuration with its own reference: drop them (set that reference with "
+            "--sweep_reference)"
+        )

@@ -174,6 +174,7 @@ def _other_input(work: Path, name: str, elem: int, dims: list) -> Path:
         (["--compare", "short", "--compare_layers", "1"], "needs --compare with a backend name"),
         (["--compare_layers", "1"], "--compare_layers 1 needs --compare REF"),
         (["--compare", "cpu", "--device", "0,1"], "--compare runs on one device"),
+        (["--compare", "cpu", "--sweep", "threads=1,2"], "do not combine with --sweep"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, work, args, message):
