@@ -193,6 +193,26 @@ def build_parser() -> Parser:
         "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
     )
     p.add_argument(
+        "--html",
+        default=True,
+        help="with --output, write NAME_report.html beside the summary (default 1; 0: none)",
+        **sw,
+    )
+    p.add_argument(
+        "--html_report",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the HTML report to PATH (with or without --output)",
+    )
+    p.add_argument(
+        "--trace",
+        default=False,
+        help="with --output, also write NAME_trace.json (Chrome/Perfetto timeline) and "
+        "NAME_iterations.csv (per-iteration times)",
+        **sw,
+    )
+    p.add_argument(
         "-l",
         "--loop",
         type=integer,
@@ -464,6 +484,9 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         outfmt=ns.outfmt,
         debug=bool(ns.debug),
         display_all_summary=bool(ns.display_all_summary),
+        html=bool(ns.html),
+        html_report=ns.html_report,
+        trace=bool(ns.trace),
         loop=ns.loop,
         warmup_count=ns.warmup_count,
         batchsize=ns.batchsize,

@@ -72,6 +72,10 @@ class RunConfig:
     # --- profiler, dump, acl.json (looking inside a run) ---
     profiler: bool = False
     dump: bool = False
+    # -- the pictures of a run (report/artifacts.py): page, timeline, per-iteration CSV --
+    html: bool = True  # NAME_report.html beside the summary, when --output is set
+    html_report: Path | None = None  # the page to this file, with or without --output
+    trace: bool = False  # NAME_trace.json and NAME_iterations.csv (needs --output)
     acl_json_path: Path | None = None
     # Parsed from acl_json_path once, when the config is built; replace() carries it over.
     acl: AclConfig | None = field(default=None, repr=False)

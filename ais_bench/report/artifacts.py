@@ -1,0 +1,138 @@
+"""The pictures of a run, written after its timed loop: the HTML page, the Chrome/Perfetto
+trace and the per-iteration CSV, named after the summary they sit beside.
+
+`planned` names the files before the summary is saved (the summary lists them, so a rerun into
+the same --output_dirname removes them); `write` writes them once the summary is saved, so a
+page that fails to draw never costs the measurement. Also the per-stream and per-stage
+statistics the page draws, computed from the stamps the timed loop recorded anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ais_bench.report import iterations_csv, trace
+from ais_bench.report.stamps import STAGES, RunStamps, batch_files
+from ais_bench.report.stats import Stats
+
+if TYPE_CHECKING:
+    from ais_bench.report.model import MultiReport, Report
+
+log = logging.getLogger("ais_bench")
+
+HTML, TRACE, CSV = "html", "trace", "iterations_csv"
+SUFFIXES = {HTML: "_report.html", TRACE: "_trace.json", CSV: "_iterations.csv"}
+
+
+def planned(
+    summary_path: Path | None, html: bool, extra_html: Path | None, timeline: bool
+) -> dict[str, str]:
+    """kind -> path of each file this run will write beside `summary_path` (NAME_summary.json)
+    and, for --html_report, where the user asked."""
+    paths: dict[str, str] = {}
+    if summary_path is not None:
+        stem = str(summary_path)[: -len("_summary.json")]
+        if html:
+            paths[HTML] = stem + SUFFIXES[HTML]
+        if timeline:
+            paths[TRACE] = stem + SUFFIXES[TRACE]
+            paths[CSV] = stem + SUFFIXES[CSV]
+    if extra_html is not None:
+        paths["html_report"] = str(extra_html)
+    return paths
+
+
+def stage_stats(stamps: RunStamps | None, streams: int, pipeline: bool) -> dict[str, Any]:
+    """Report fields: `per_stream` (--threads N) or `per_stage` (--pipeline), as stats JSON."""
+    if stamps is None:
+        return {}
+    if pipeline:
+        s = np.concatenate([t.stamps for t in stamps.tracks], axis=1)
+        return {
+            "per_stage": {
+                st: Stats.of(np.diff(s[[2 * k, 2 * k + 1]], axis=0)[0] / 1e6).to_json()
+                for k, st in enumerate(STAGES)
+            }
+        }
+    if streams <= 1:
+        return {}
+    per: list[dict[str, Any]] = []
+    for t in stamps.tracks:
+        entry: dict[str, Any] = {"name": t.name}
+        # compute first: the page draws each stream's first statistics
+        for st in ("compute", "H2D", "D2H"):
+            a, b = t.stage(st)
+            entry[st] = Stats.of((b - a) / 1e6).to_json()
+        entry["requests"] = t.count
+        per.append(entry)
+    return {"per_stream": per}
+
+
+def _files(filesinfo: object) -> Mapping[int, list[str]]:
+    to_dict = getattr(filesinfo, "to_dict", None)
+    data = to_dict() if callable(to_dict) else filesinfo
+    return batch_files(data) if isinstance(data, Mapping) else {}
+
+
+def write(
+    report: Report, stamps: RunStamps | None, profiler_trace: str | None = None
+) -> list[str]:
+    """Write the files report.reports names; returns a one-line note per file that failed.
+
+    ONNX Runtime's per-operator profile counts from its session's start on its own clock, so
+    the trace links it (otherData.profiler_trace) rather than placing its slices."""
+    from ais_bench.report import html
+    from ais_bench.report import json as report_json
+
+    failed: list[str] = []
+    pages = [report.reports[k] for k in (HTML, "html_report") if k in report.reports]
+    if pages:
+        doc = report_json.report_to_json(report, filesinfo={})
+        name = Path(report.summary_path or pages[0]).name.removesuffix("_summary.json")
+        failed += _save_page(html.render([doc], [name]), pages)
+    if stamps is not None and (TRACE in report.reports or CSV in report.reports):
+        run = RunStamps(stamps.tracks, stamps.files, stamps.pipeline, _files(report.filesinfo))
+        for kind, writer in ((TRACE, trace.write), (CSV, iterations_csv.write)):
+            if kind in report.reports:
+                try:
+                    if kind == TRACE:
+                        trace.write(run, report.reports[kind], {"profiler_trace": profiler_trace})
+                    else:
+                        writer(run, report.reports[kind])
+                except OSError as exc:
+                    failed.append(f"cannot write {report.reports[kind]}: {exc.strerror}")
+    for note in failed:
+        log.warning("%s", note)
+    for kind in (HTML, "html_report", TRACE, CSV):
+        if kind in report.reports and not any(report.reports[kind] in f for f in failed):
+            log.info("%s saved in %s", kind.replace("_", " "), report.reports[kind])
+    return failed
+
+
+def write_multi(multi: MultiReport, paths: Mapping[str, str]) -> list[str]:
+    """The several-device page: one colour per device and the devices' bars and total."""
+    from ais_bench.report import html
+
+    pages = [paths[k] for k in (HTML, "html_report") if k in paths]
+    if not pages:
+        return []
+    name = Path(multi.summary_path or pages[0]).name.removesuffix("_summary.json")
+    failed = _save_page(html.render([multi.to_json()], [name]), pages)
+    for note in failed:
+        log.warning("%s", note)
+    return failed
+
+
+def _save_page(page: str, paths: list[str]) -> list[str]:
+    failed = []
+    for p in paths:
+        try:
+            Path(p).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            failed.append(f"cannot write the HTML report {p}: {exc.strerror or exc}")
+    return failed
