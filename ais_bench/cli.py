@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ais_bench import backends, psweep
 from ais_bench.config import (
     GRAPH_OPT_LEVELS,
@@ -32,7 +34,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import Report
+from ais_bench.report import Report, glance
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
@@ -625,6 +627,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _print_one(report: Report, cfg: RunConfig) -> int:
     """One device's block and closing lines; the exit code."""
     _print_report(report, cfg.display_all_summary)
+    if cfg.debug or sys.stdout.isatty():  # logs and piped output keep the guide's lines only
+        log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     if report.save_error:

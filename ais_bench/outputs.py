@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,14 +142,19 @@ def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, 
             "remove it or pick another --output_dirname"
         ) from None
     root = folder.resolve()
+    # The page, trace and CSV sit beside the summary, named after the folder.
+    beside = summary.resolve().parent
     found: set[Path] = set()
     for text in set(_listed_paths(earlier)):
         p = Path(text)
         with contextlib.suppress(OSError, ValueError):
             if p.is_symlink() or not p.is_file():
                 continue
-            if root in p.resolve().parents:
-                found.add(p.resolve())
+            q = p.resolve()
+            if root in q.parents or (
+                q.parent == beside and q != summary.resolve() and q.name.startswith(f"{dirname}_")
+            ):
+                found.add(q)
     return (*sorted(found), summary)
 
 
@@ -376,6 +382,7 @@ class WriterThread:
         # a thread that is still writing as stopped.
         self._finished = threading.Event()
         self.skipped = 0  # batches dropped unwritten by abort()
+        self.stamps = array("q")  # perf_counter_ns (start, end) of each batch written, flat
         self._thread = threading.Thread(target=self._work, name="ais_bench-writer", daemon=True)
         self._thread.start()
 
@@ -386,7 +393,9 @@ class WriterThread:
                     self.skipped += 1
                 elif self._error is None:  # after a failure, drain without writing
                     try:
+                        t0 = time.perf_counter_ns()
                         self._sink(*item)
+                        self.stamps.extend((t0, time.perf_counter_ns()))
                     except BaseException as exc:  # handed to the caller's thread
                         self._error = exc
         finally:

@@ -216,7 +216,10 @@ def run_device(
     if out is not None:
         report = save_summary(report, out.summary_path)
     if report.reports:
-        artifacts.write(report, timings.stamps, profiler_trace(inspection))
+        stamps = artifacts.with_files(
+            timings.stamps, plan.read_stamps, background.stamps if background is not None else ()
+        )
+        artifacts.write(report, stamps, profiler_trace(inspection))
     return report
 
 

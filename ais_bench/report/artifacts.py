@@ -9,15 +9,17 @@ statistics the page draws, computed from the stamps the timed loop recorded anyw
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ais_bench.report import iterations_csv, trace
-from ais_bench.report.stamps import STAGES, RunStamps, batch_files
+from ais_bench.report.stamps import STAGES, FileSlices, RunStamps, batch_files
 from ais_bench.report.stats import Stats
 
 if TYPE_CHECKING:
@@ -73,6 +75,23 @@ def stage_stats(stamps: RunStamps | None, streams: int, pipeline: bool) -> dict[
     return {"per_stream": per}
 
 
+def with_files(
+    stamps: RunStamps | None, read: Sequence[int], written: Sequence[int]
+) -> RunStamps | None:
+    """`stamps` plus the reader's and the writer's threads: flat (start, end) pairs each, the
+    k-th read being batch k (the reader goes in order)."""
+    if stamps is None:
+        return None
+    files = []
+    for name, flat, ordered in (("read inputs", read, True), ("write outputs", written, False)):
+        a = np.asarray(flat, dtype=np.int64)
+        if a.size >= 2:
+            pairs = a[: a.size // 2 * 2].reshape(-1, 2)
+            batch = np.arange(len(pairs)) if ordered else None
+            files.append(FileSlices(name, pairs[:, 0], pairs[:, 1], batch))
+    return dataclasses.replace(stamps, files=stamps.files + tuple(files))
+
+
 def _files(filesinfo: object) -> Mapping[int, list[str]]:
     to_dict = getattr(filesinfo, "to_dict", None)
     data = to_dict() if callable(to_dict) else filesinfo
@@ -114,18 +133,56 @@ def write(
     return failed
 
 
-def write_multi(multi: MultiReport, paths: Mapping[str, str]) -> list[str]:
-    """The several-device page: one colour per device and the devices' bars and total."""
+def write_multi(multi: MultiReport) -> list[str]:
+    """The several-device page (one colour per device, the devices' bars and total) and, with
+    --trace, one trace of every device worker: their traces merged, one process row each."""
     from ais_bench.report import html
 
+    paths = multi.reports
+    failed: list[str] = []
     pages = [paths[k] for k in (HTML, "html_report") if k in paths]
-    if not pages:
-        return []
-    name = Path(multi.summary_path or pages[0]).name.removesuffix("_summary.json")
-    failed = _save_page(html.render([multi.to_json()], [name]), pages)
+    if pages:
+        name = Path(multi.summary_path or pages[0]).name.removesuffix("_summary.json")
+        failed += _save_page(html.render([multi.to_json()], [name]), pages)
+    if TRACE in paths:
+        workers = [
+            (o.name, o.report.reports[TRACE])
+            for o in multi.outcomes
+            if o.report is not None and TRACE in o.report.reports
+        ]
+        try:
+            merge_traces(workers, paths[TRACE])
+        except (OSError, ValueError) as exc:
+            failed.append(f"cannot merge the device traces into {paths[TRACE]}: {exc}")
     for note in failed:
         log.warning("%s", note)
     return failed
+
+
+def merge_traces(workers: list[tuple[str, str]], path: str) -> None:
+    """Device workers' traces as one: perf_counter_ns is one clock for every process of a host,
+    so each worker's slices are shifted from its own time zero to the earliest one."""
+    docs = [(name, json.loads(Path(p).read_text(encoding="utf-8"))) for name, p in workers]
+    origins = [int(d.get("otherData", {}).get("origin_ns", 0)) for _, d in docs]
+    t0 = min(origins, default=0)
+    events: list[dict[str, Any]] = []
+    for k, ((name, doc), origin) in enumerate(zip(docs, origins, strict=True)):
+        shift = (origin - t0) / 1e3
+        pids: dict[int, int] = {}
+        for ev in doc.get("traceEvents", []):
+            old = int(ev.get("pid", 0))
+            pid = pids.setdefault(old, 100 * (k + 1) + len(pids))
+            ev = {**ev, "pid": pid}
+            if ev.get("name") == "process_name":
+                ev["args"] = {"name": name}
+            if "ts" in ev:
+                ev["ts"] = round(ev["ts"] + shift, 3)
+            events.append(ev)
+    other = {"clock": "perf_counter_ns", "origin_ns": t0, "devices": [n for n, _ in workers]}
+    Path(path).write_text(
+        json.dumps({"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}),
+        encoding="utf-8",
+    )
 
 
 def _save_page(page: str, paths: list[str]) -> list[str]:

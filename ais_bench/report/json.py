@@ -305,4 +305,5 @@ def multi_to_json(m: MultiReport) -> dict[str, Any]:
             "cpu_s": sum(r.cpu_s for r in reports),
         },
         "interrupted": m.interrupted,
+        **({"reports": dict(m.reports)} if m.reports else {}),
     }

@@ -245,6 +245,7 @@ class MultiReport:
     summary_path: str | None = None
     interrupted: bool = False
     save_error: str | None = None  # the summary could not be saved (a full disk): why
+    reports: dict[str, str] = field(default_factory=dict)  # the run's page and merged trace
 
     @property
     def total_throughput(self) -> float:
