@@ -171,7 +171,7 @@ def clear_earlier(out: OutputDir) -> None:
             p.unlink()
         except OSError:
             continue
-        if p != out.summary_path:
+        if p != out.summary_path and root in p.resolve().parents:  # the page etc. go unsaid
             removed += 1
             parents.update(q for q in p.parents if root in q.parents)
     for d in sorted(parents, key=lambda q: len(q.parts), reverse=True):
