@@ -204,3 +204,13 @@ def test_sweep_writes_its_page_beside_sweep_json(cli, tmp_path):
     assert any("Pareto front" in t for t in scatter.texts)
     assert any(f"recommended ({doc['best']})" in t for t in scatter.texts)
     assert any(doc["best"] in n for n in page.notes)
+
+
+def test_profiler_trace_is_linked_from_the_run_trace(cli, tmp_path):
+    r = cli("--model", "zoo:tiny", "--loop", "5", "--profiler", "1", "--trace", "1",
+            "--output", "o", "--output_dirname", "p", cwd=tmp_path)
+    assert r.rc == 0, r.text
+    doc = json.loads((tmp_path / "o/p_trace.json").read_text())
+    linked = Path(doc["otherData"]["profiler_trace"])
+    assert (linked if linked.is_absolute() else tmp_path / linked).is_file()
+    assert summary(tmp_path / "o", "p")["profiler"]["trace"] == str(linked)

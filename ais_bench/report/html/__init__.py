@@ -12,6 +12,10 @@ What it reads from a summary (the keys a run writes to NAME_summary.json):
 - `dymShape_range.results`; a launcher summary's `devices[].report` and `total`;
 - provenance: model, provider (or engine/backend), precision, threads, host_cpu, versions, args.
 What is missing is said in the page, and the rest is drawn.
+
+base.py holds the reader, formatting and chart helpers; charts.py the distribution charts;
+tables.py the tables and the run-kind sections; page.py puts a page together; sweep.py draws the
+parameter sweep's page from sweep.json.
 """
 from ais_bench.report.html.base import command_text, compute_label, fmt, fmt_time, is_summary
 from ais_bench.report.html.page import render
