@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -631,6 +632,7 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    _print_saved_reports(report.reports)
     if report.save_error:
         print(f"[ERROR] {report.save_error}", file=sys.stderr)
     if report.input_error:
@@ -655,6 +657,13 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
     if report.interrupted:
         return EXIT_INTERRUPTED
     return 0
+
+
+def _print_saved_reports(reports: dict[str, str]) -> None:
+    """Where the page, trace and CSV went (after the block, so the guide's lines come first)."""
+    for kind, path in reports.items():
+        if os.path.isfile(path):  # one that failed was warned about when it was written
+            log.info("%s saved in %s", kind.replace("_", " "), path)
 
 
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:
@@ -697,6 +706,7 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     log.info("summary throughput:%s", multi.total_throughput)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    _print_saved_reports(multi.reports)
     saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
     saves += [multi.save_error] if multi.save_error else []
     for line in saves:

@@ -127,9 +127,6 @@ def write(
                     failed.append(f"cannot write {report.reports[kind]}: {exc.strerror}")
     for note in failed:
         log.warning("%s", note)
-    for kind in (HTML, "html_report", TRACE, CSV):
-        if kind in report.reports and not any(report.reports[kind] in f for f in failed):
-            log.info("%s saved in %s", kind.replace("_", " "), report.reports[kind])
     return failed
 
 
