@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -19,6 +20,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ais_bench import backends, psweep
 from ais_bench.compare import options as compare_options
@@ -34,7 +37,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import Report
+from ais_bench.report import Report, glance
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
@@ -193,6 +196,26 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--display_all_summary", default=False, help="also print H2D and D2H latency", **sw
+    )
+    p.add_argument(
+        "--html",
+        default=True,
+        help="with --output, write NAME_report.html beside the summary (default 1; 0: none)",
+        **sw,
+    )
+    p.add_argument(
+        "--html_report",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the HTML report to PATH (with or without --output)",
+    )
+    p.add_argument(
+        "--trace",
+        default=False,
+        help="with --output, also write NAME_trace.json (Chrome/Perfetto timeline) and "
+        "NAME_iterations.csv (per-iteration times)",
+        **sw,
     )
     p.add_argument(
         "-l",
@@ -467,6 +490,9 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         outfmt=ns.outfmt,
         debug=bool(ns.debug),
         display_all_summary=bool(ns.display_all_summary),
+        html=bool(ns.html),
+        html_report=ns.html_report,
+        trace=bool(ns.trace),
         loop=ns.loop,
         warmup_count=ns.warmup_count,
         batchsize=ns.batchsize,
@@ -614,10 +640,13 @@ def _main(argv: Sequence[str] | None) -> int:
 def _print_one(report: Report, cfg: RunConfig) -> int:
     """One device's block and closing lines; the exit code."""
     _print_report(report, cfg.display_all_summary)
+    if cfg.debug or sys.stdout.isatty():  # logs and piped output keep the guide's lines only
+        log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     for line in compare_summary.lines(report.inspection):
         log.info("%s", line)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
+    _print_saved_reports(report.reports)
     if report.save_error:
         print(f"[ERROR] {report.save_error}", file=sys.stderr)
     if report.input_error:
@@ -646,6 +675,13 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         print(f"[ERROR] {compare_error}", file=sys.stderr)
         return UserError.exit_code
     return compare_summary.exit_code(report.inspection)
+
+
+def _print_saved_reports(reports: dict[str, str]) -> None:
+    """Where the page, trace and CSV went (after the block, so the guide's lines come first)."""
+    for kind, path in reports.items():
+        if os.path.isfile(path):  # one that failed was warned about when it was written
+            log.info("%s saved in %s", kind.replace("_", " "), path)
 
 
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:
@@ -688,6 +724,7 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     log.info("summary throughput:%s", multi.total_throughput)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
+    _print_saved_reports(multi.reports)
     saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
     saves += [multi.save_error] if multi.save_error else []
     for line in saves:

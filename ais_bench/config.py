@@ -72,6 +72,10 @@ class RunConfig:
     # --- profiler, dump, acl.json (looking inside a run) ---
     profiler: bool = False
     dump: bool = False
+    # -- the pictures of a run (report/artifacts.py): page, timeline, per-iteration CSV --
+    html: bool = True  # NAME_report.html beside the summary, when --output is set
+    html_report: Path | None = None  # the page to this file, with or without --output
+    trace: bool = False  # NAME_trace.json and NAME_iterations.csv (needs --output)
     acl_json_path: Path | None = None
     # Parsed from acl_json_path once, when the config is built; replace() carries it over.
     acl: AclConfig | None = field(default=None, repr=False)
@@ -135,6 +139,24 @@ class RunConfig:
     def replace(self, **changes: object) -> RunConfig:
         return dataclasses.replace(self, **changes)
 
+    def _validate_reports(self) -> None:
+        _require(
+            not self.trace or self.output is not None,
+            "--trace needs --output to know where to write: add --output DIR",
+        )
+        if self.html_report is not None:
+            p = Path(self.html_report)
+            _require(
+                not p.is_dir(),
+                f"--html_report {p} is a folder: pass a file path such as {p / 'report.html'}",
+            )
+            parent = p.parent if str(p.parent) else Path(".")
+            _require(
+                parent.is_dir() and os.access(parent, os.W_OK),
+                f"--html_report {p}: the folder {parent} does not exist or is not writable; "
+                "pick a writable path",
+            )
+
     def validate(self) -> None:
         if not self.model:
             raise UserError(
@@ -195,6 +217,7 @@ class RunConfig:
                 bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name,
                 f"--output_dirname must be a plain folder name (no '/'), got {name!r}",
             )
+        self._validate_reports()
         # --- profiler, dump, acl.json ---
         acl_path = None if self.acl_json_path is None else Path(self.acl_json_path)
         if acl_path is None:

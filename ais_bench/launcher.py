@@ -45,7 +45,7 @@ from ais_bench import backends, host, outputs
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
 from ais_bench.inputs.files import discover
-from ais_bench.report import MultiReport, Report, WorkerOutcome
+from ais_bench.report import MultiReport, Report, WorkerOutcome, artifacts
 
 log = logging.getLogger("ais_bench")
 
@@ -277,7 +277,8 @@ def worker_specs(cfg: RunConfig, ids: Sequence[int], run_folder: Path | None) ->
         slices = [cfg.input] * len(ids)
     specs = []
     for i, (dev, cores, part) in enumerate(zip(ids, sets, slices, strict=True)):
-        changes: dict[str, Any] = {"devices": (dev,), "progress": False}
+        # The launcher writes the one --html_report page, from every device's figures.
+        changes: dict[str, Any] = {"devices": (dev,), "progress": False, "html_report": None}
         if run_folder is not None:
             changes |= {"output": run_folder, "output_dirname": f"device{dev}_{i}"}
         if part is not None:
@@ -331,12 +332,21 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
         output_dir=str(out.folder) if out is not None else None,
         summary_path=str(out.summary_path) if out is not None else None,
         interrupted=interrupted,
+        reports={  # each worker writes its own per-iteration CSV
+            k: v
+            for k, v in artifacts.planned(
+                out.summary_path if out is not None else None, cfg.html, cfg.html_report, cfg.trace
+            ).items()
+            if k != artifacts.CSV
+        },
     )
     if out is not None:
         try:
             multi.save(out.summary_path)
         except UserError as exc:
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
+    if multi.reports:
+        artifacts.write_multi(multi)
     return multi
 
 

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,9 +113,6 @@ def _listed_paths(node: Any, key: str = "") -> Iterator[str]:
             yield from _listed_paths(v, key)
 
 
-BESIDE_SUMMARY = ("_compare.csv",)
-
-
 def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, ...]:
     """The result files an earlier run into `folder` wrote, as its summary lists them (outputs,
     exception files, tables, per-device summaries), and that summary; () for a fresh folder.
@@ -144,16 +142,20 @@ def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, 
             "remove it or pick another --output_dirname"
         ) from None
     root = folder.resolve()
-    # Files the run writes beside its summary rather than in its folder (the --compare CSV).
-    beside = {summary.with_name(f"{dirname}{s}").resolve() for s in BESIDE_SUMMARY}
+    # The page, trace, CSVs and the --compare table sit beside the summary, named after the
+    # folder.
+    beside = summary.resolve().parent
     found: set[Path] = set()
     for text in set(_listed_paths(earlier)):
         p = Path(text)
         with contextlib.suppress(OSError, ValueError):
             if p.is_symlink() or not p.is_file():
                 continue
-            if root in p.resolve().parents or p.resolve() in beside:
-                found.add(p.resolve())
+            q = p.resolve()
+            if root in q.parents or (
+                q.parent == beside and q != summary.resolve() and q.name.startswith(f"{dirname}_")
+            ):
+                found.add(q)
     return (*sorted(found), summary)
 
 
@@ -170,7 +172,7 @@ def clear_earlier(out: OutputDir) -> None:
             p.unlink()
         except OSError:
             continue
-        if p != out.summary_path:
+        if p != out.summary_path and root in p.resolve().parents:  # the page etc. go unsaid
             removed += 1
             parents.update(q for q in p.parents if root in q.parents)
     for d in sorted(parents, key=lambda q: len(q.parts), reverse=True):
@@ -381,6 +383,7 @@ class WriterThread:
         # a thread that is still writing as stopped.
         self._finished = threading.Event()
         self.skipped = 0  # batches dropped unwritten by abort()
+        self.stamps = array("q")  # perf_counter_ns (start, end) of each batch written, flat
         self._thread = threading.Thread(target=self._work, name="ais_bench-writer", daemon=True)
         self._thread.start()
 
@@ -391,7 +394,9 @@ class WriterThread:
                     self.skipped += 1
                 elif self._error is None:  # after a failure, drain without writing
                     try:
+                        t0 = time.perf_counter_ns()
                         self._sink(*item)
+                        self.stamps.extend((t0, time.perf_counter_ns()))
                     except BaseException as exc:  # handed to the caller's thread
                         self._error = exc
         finally:

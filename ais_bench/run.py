@@ -30,7 +30,7 @@ from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
 from ais_bench.outputs import OutputDir, OutputWriter
-from ais_bench.report import RangeSummary, Report, ShapeRun, Stats
+from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts
 from ais_bench.report import json as report_json
 from ais_bench.report.text import describe_model
 from ais_bench.scenarios import shape_sweep
@@ -225,10 +225,29 @@ def run_device(
         inspection=inspection,
         output_dir=str(out.folder) if out is not None else None,
         summary_path=str(out.summary_path) if out is not None else None,
+        reports=planned_reports(cfg, out),
+        **artifacts.stage_stats(timings.stamps, cfg.threads, cfg.pipeline),
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
+    if report.reports:
+        stamps = artifacts.with_files(
+            timings.stamps, plan.read_stamps, background.stamps if background is not None else ()
+        )
+        artifacts.write(report, stamps, profiler_trace(inspection))
     return report
+
+
+def planned_reports(cfg: RunConfig, out: OutputDir | None) -> dict[str, str]:
+    """The page, trace and CSV this run writes (--html, --html_report, --trace)."""
+    return artifacts.planned(
+        out.summary_path if out is not None else None, cfg.html, cfg.html_report, cfg.trace
+    )
+
+
+def profiler_trace(inspection: dict[str, Any]) -> str | None:
+    prof = inspection.get("profiler")
+    return str(prof.get("trace")) if isinstance(prof, dict) and prof.get("trace") else None
 
 
 def save_summary(report: Report, path: Path) -> Report:
@@ -349,6 +368,10 @@ def make_report(
         ),
         cpu_cores=list(facts.cores) if facts.cores else None,
         engine=dict(getattr(session, "settings", {})),
+        warmup_times_ms=list(timings.warmup_ms),
+        latency_times_ms=(
+            [float(x) for x in timings.latency_ms] if timings.latency_ms is not None else None
+        ),
     )
     fields.update(more)
     return Report(**fields)
@@ -435,6 +458,11 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         error=error,
         output_dir=str(out.folder) if out is not None else None,
         summary_path=str(out.summary_path) if out is not None else None,
+        reports={
+            k: v
+            for k, v in planned_reports(cfg, out).items()
+            if k in (artifacts.HTML, "html_report")
+        },
     )
     if out is not None and csv_path is not None:
         try:
@@ -444,4 +472,6 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
         report = save_summary(report, out.summary_path)
         if report.save_error is None:
             log.info("dymShape_range table saved in %s", table.csv_path)
+    if report.reports:
+        artifacts.write(report, None)
     return report

@@ -3,6 +3,10 @@ per-iteration CSV and the terminal glance, for N real iterations of zoo:tiny (st
 StampRecorder on a real ONNX Runtime session, summary written by the CLI).
 
     python benchmarks/bench_report.py [--iters 100000] [--rounds 3]
+
+Then the same run through the CLI, alternately with nothing but the summary (`--html 0`) and
+with the page, trace and CSV (`--trace 1`): the compute median of each, and the time the
+artifacts took (logged by the run itself, after its timed loop).
 """
 
 from __future__ import annotations
@@ -72,6 +76,30 @@ def main() -> None:
             f"csv {mb['it.csv']:.1f} MB"
         )
         print("  " + glance.line(compute))
+        compare(d, a.iters, a.rounds)
+
+
+def compare(d: Path, iters: int, rounds: int) -> None:
+    """Compute median with and without the report/trace, alternating to share any drift."""
+    meds: dict[str, list[float]] = {"--html 0": [], "--trace 1": []}
+    walls: dict[str, list[float]] = {"--html 0": [], "--trace 1": []}
+    for k in range(rounds):
+        for opt in meds:
+            name = f"c{k}_{opt[2:6]}"
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "ais_bench", "--model", "zoo:tiny", "--loop", str(iters),
+                 *opt.split(), "--output", str(d), "--output_dirname", name],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            walls[opt].append(time.perf_counter() - t0)
+            doc = json.loads((d / f"{name}_summary.json").read_text())
+            meds[opt].append(doc["CPU_compute_time"]["median"])
+    print(f"CLI, {iters} iterations, {rounds} round(s) each, alternating:")
+    print(f"  {'options':10s} {'compute median ms (each round)':40s} process wall s (median)")
+    for opt in meds:
+        each = " ".join(f"{m:.5f}" for m in meds[opt])
+        print(f"  {opt:10s} {each:40s} {statistics.median(walls[opt]):.2f}")
 
 
 if __name__ == "__main__":

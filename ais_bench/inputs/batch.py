@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ class InputPlan:
     batch_rows: int = 1  # rows (samples, padding included) in each batch fed to the engine
     # Auto shape modes: each batch's input shapes, known before the run (for the batch size).
     batch_shapes: list[list[tuple[int, ...]]] = field(default_factory=list)
+    # The reader thread's perf_counter_ns (start, end) per batch read, flat, for the trace.
+    read_stamps: array = field(default_factory=lambda: array("q"))
 
     def __iter__(self) -> Iterator[Batch]:
         return iter(self.batches)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -173,11 +174,13 @@ def file_plan(
         "--input: %d file(s) per input, each holding %s -> %d batch(es) of %d%s",
         n, holds, count, batch, f", the last padded with {padded} zero row(s)" * bool(padded),
     )
+    read = array("q")
     return InputPlan(
         count,
-        stream(jobs, slots, depth),
+        stream(jobs, slots, depth, read),
         input_files=sum(len(g) for g in groups),
         batch_rows=batch,
+        read_stamps=read,
     )
 
 
@@ -224,12 +227,14 @@ def _auto_plan(
         per_batch.append(fed)
     log.info("%s: %d batch(es), each at its files' shapes", option, len(jobs))
     first_dims = [fed[0][0] if fed and fed[0] else 1 for fed in per_batch]
+    read = array("q")
     return InputPlan(
         len(jobs),
-        stream(jobs, [], depth),
+        stream(jobs, [], depth, read),
         input_files=sum(len(g) for g in groups),
         batch_rows=round(sum(first_dims) / len(first_dims)),
         batch_shapes=per_batch,
+        read_stamps=read,
     )
 
 

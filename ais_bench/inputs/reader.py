@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,10 +103,14 @@ class _Failure:
 _END = object()
 
 
-def stream(jobs: Iterable[Job], slots: Sequence[Slot], depth: int) -> Iterator[Batch]:
+def stream(
+    jobs: Iterable[Job], slots: Sequence[Slot], depth: int, stamps: array | None = None
+) -> Iterator[Batch]:
     """Batches read by a background thread into a queue of `depth`; the thread starts on the
     first next() and stops when the generator is closed. A reading error is raised here, on the
-    consumer's thread, after the batches read before it."""
+    consumer's thread, after the batches read before it. Each read's perf_counter_ns start and
+    end are appended to `stamps` (on the reader thread, off the timed path)."""
+    pc = time.perf_counter_ns
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -120,7 +126,11 @@ def stream(jobs: Iterable[Job], slots: Sequence[Slot], depth: int) -> Iterator[B
     def work() -> None:
         try:
             for job in jobs:
-                if not put(read_batch(job, slots)):
+                t0 = pc()
+                batch = read_batch(job, slots)
+                if stamps is not None:
+                    stamps.extend((t0, pc()))
+                if not put(batch):
                     return
         except BaseException as exc:  # handed over whole: the consumer raises it
             put(_Failure(exc))

@@ -30,6 +30,7 @@ from ais_bench.psweep.grammar import (
 )
 from ais_bench.psweep.options import SWEEP_DESTS
 from ais_bench.psweep.runner import ChildRun, Measured, run_child
+from ais_bench.report.html.sweep import render_sweep
 
 log = logging.getLogger("ais_bench")
 
@@ -306,8 +307,12 @@ def report(s: Sweep, interrupted: bool) -> int:
     }
     table.write_json(doc, p.folder / "sweep.json")
     table.write_csv(rows, keys, p.objective, p.folder / "sweep.csv")
-    log.info("sweep saved in %s (%s): sweep.csv, sweep.json, one folder, summary and log per "
-             "configuration", p.folder, p.folder_note)
+    try:
+        (p.folder / "sweep.html").write_text(render_sweep(doc), encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write %s: %s", p.folder / "sweep.html", exc.strerror)
+    log.info("sweep saved in %s (%s): sweep.csv, sweep.json, sweep.html, one folder, summary "
+             "and log per configuration", p.folder, p.folder_note)
     if interrupted:
         print(f"[ERROR] interrupted: {len(rows)} of {len(p.configs)} configurations finished; "
               "the table above holds them", file=sys.stderr)

@@ -85,6 +85,7 @@ def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[s
         "H2D_latency": r.h2d.to_json(),
         "D2H_latency": r.d2h.to_json(),
         f"{label}_list": list(r.compute_times_ms),
+        f"{label}_warmup_list": list(r.warmup_times_ms),
         "throughput": r.throughput,
         "pid": r.pid,
         "batchsize": r.batchsize,
@@ -125,7 +126,15 @@ def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[s
             "requests_per_s": r.requests_per_s,
             "throughput": r.load_throughput,
             "request_latency": r.latency.to_json() if r.latency else None,
+            **(
+                {"request_latency_list": list(r.latency_times_ms)}
+                if r.latency_times_ms is not None
+                else {}
+            ),
+            **({"per_stream": r.per_stream} if r.per_stream is not None else {}),
+            **({"per_stage": r.per_stage} if r.per_stage is not None else {}),
         },
+        **({"reports": dict(r.reports)} if r.reports else {}),
         "duration_s": r.duration_s,
         "cpu": {
             "cpu_s": r.cpu_s,
@@ -193,6 +202,11 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         ),
         "cpu_cores": cpu["pinned_cores"],
         "intra_op_threads": cpu["intra_op_threads"],
+        "warmup_times_ms": list(data.get(f"{label}_warmup_list", ())),
+        "latency_times_ms": conc.get("request_latency_list"),
+        "per_stream": conc.get("per_stream"),
+        "per_stage": conc.get("per_stage"),
+        "reports": dict(data.get("reports") or {}),
     }
     table = data.get("dymShape_range")
     if table is not None:
@@ -291,4 +305,5 @@ def multi_to_json(m: MultiReport) -> dict[str, Any]:
             "cpu_s": sum(r.cpu_s for r in reports),
         },
         "interrupted": m.interrupted,
+        **({"reports": dict(m.reports)} if m.reports else {}),
     }

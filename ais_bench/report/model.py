@@ -122,6 +122,15 @@ class Report:
     save_error: str | None = None  # the summary could not be saved (a full disk): why
     # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
     engine: dict[str, Any] = field(default_factory=dict)
+    # -- what the HTML page draws beyond the statistics --
+    warmup_times_ms: list[float] = field(default_factory=list)  # each warm-up run's compute
+    latency_times_ms: list[float] | None = None  # per request, when requests overlap
+    # --threads: per stream [{"name", "compute", "H2D", "D2H": stats json}]; --pipeline: per
+    # stage {"H2D"|"compute"|"D2H": stats json}. Plain dicts: they are only ever shown.
+    per_stream: list[dict[str, Any]] | None = None
+    per_stage: dict[str, dict[str, Any]] | None = None
+    # The page, timeline and per-iteration CSV written for this run: kind -> path.
+    reports: dict[str, str] = field(default_factory=dict)
 
     @property
     def compute_label(self) -> str:
@@ -236,6 +245,7 @@ class MultiReport:
     summary_path: str | None = None
     interrupted: bool = False
     save_error: str | None = None  # the summary could not be saved (a full disk): why
+    reports: dict[str, str] = field(default_factory=dict)  # the run's page and merged trace
 
     @property
     def total_throughput(self) -> float:

@@ -74,7 +74,7 @@ def _args(iteration: int, batch: int) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _text(run: RunStamps) -> str:
+def _text(run: RunStamps, extra: dict[str, Any] | None = None) -> str:
     """The trace as JSON text, written directly: a long run has hundreds of thousands of
     slices, and building a dict per slice for json.dump takes several times longer."""
     t0 = run.origin_ns()
@@ -120,7 +120,8 @@ def _text(run: RunStamps) -> str:
                 ts, dur, pid_l, tid_l, its_l, batch_l, idx_l, strict=True
             )
         ]
-    other = json.dumps({"clock": "perf_counter_ns", "origin_ns": t0})
+    links = {k: v for k, v in (extra or {}).items() if v is not None}
+    other = json.dumps({"clock": "perf_counter_ns", "origin_ns": t0, **links})
     return (
         '{"traceEvents":[\n'
         + ",\n".join(parts)
@@ -140,8 +141,8 @@ def events(run: RunStamps) -> list[dict[str, Any]]:
     return document(run)["traceEvents"]
 
 
-def write(run: RunStamps, path: str | Path) -> Path:
-    """Write the trace JSON to `path`."""
+def write(run: RunStamps, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+    """Write the trace JSON to `path`; `extra` goes into otherData (links to other files)."""
     p = Path(path)
-    p.write_text(_text(run), encoding="utf-8")
+    p.write_text(_text(run, extra), encoding="utf-8")
     return p

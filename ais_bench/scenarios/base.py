@@ -6,13 +6,14 @@ import logging
 import time
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ais_bench.backends.base import Session
 from ais_bench.errors import UserError
 from ais_bench.inputs.batch import Batch
+from ais_bench.report.stamps import RunStamps
 
 log = logging.getLogger("ais_bench")
 
@@ -118,6 +119,9 @@ class Timings:
     padded_samples: int = 0
     cpu_s: float = 0.0  # process CPU time (all threads) from the first timed request on
     latency_ms: np.ndarray | None = None  # per request, when requests overlap
+    # The timed loop's own stamps, per thread or stream, for the trace and the per-iteration CSV.
+    stamps: RunStamps | None = None
+    warmup_ms: list[float] = field(default_factory=list)  # compute time of each warm-up run
 
 
 @dataclass
@@ -190,9 +194,13 @@ def request_stages(
     return rows, (stamps[stages[-1][1]] - stamps[stages[0][0]]) / 1e6
 
 
-def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:
+def warm_up(
+    sessions: Sequence[Session], batch: Batch, count: int, into: list[float] | None = None
+) -> None:
     """`count` untimed runs of `batch` on every session (or buffer set), then --outputSize's
-    output buffers bound: output shapes are known once a run at these shapes has happened."""
+    output buffers bound: output shapes are known once a run at these shapes has happened.
+    The first session's compute times (ms) are appended to `into`, for the report's warm-up
+    series."""
     # Untimed, so the log line may sit inside the loop: with --debug the original prints one
     # cost line per execution, warm-up included, and scripts skip the first ones as warm-up.
     debug = len(sessions) == 1 and log.isEnabledFor(logging.DEBUG)
@@ -207,6 +215,8 @@ def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:
             s.d2h()
             if debug:
                 log.debug("model compute cost : %f", (t1 - t0) / 1e6)
+            if into is not None and s is sessions[0]:
+                into.append((t1 - t0) / 1e6)
         s.bind_output_buffers(observed=count > 0)
     if len(sessions) == 1:
         log.info("warm up %d done", count)

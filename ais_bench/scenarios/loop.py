@@ -19,6 +19,7 @@ from ais_bench.scenarios.base import (
     to_timings,
     warm_up,
 )
+from ais_bench.scenarios.tracks import loop_tracks
 
 log = logging.getLogger("ais_bench")
 
@@ -50,10 +51,11 @@ def run_loop(
     start = time.perf_counter()
     cpu0: float | None = None
     pc = time.perf_counter_ns
+    warmups: list[float] = []
     try:
         first = next(batches, None)
         if first is not None:
-            warm_up([session], first, cfg.warmup_count)
+            warm_up([session], first, cfg.warmup_count, warmups)
             batches = itertools.chain([first], batches)
         cpu0 = time.process_time()
         t0 = 0
@@ -106,10 +108,14 @@ def run_loop(
                 bar.close()
             wall = time.perf_counter() - start
             cpu = time.process_time() - cpu0 if cpu0 is not None else 0.0
-            stages = [tuple(r.columns()) for r in (h2d_rec, comp_rec, d2h_rec)]
-            return to_timings(
+            cols = [r.columns() for r in (h2d_rec, comp_rec, d2h_rec)]
+            stages = [tuple(c) for c in cols]
+            t = to_timings(
                 stages, done, plan.count, wall, cpu, interrupted, failure  # type: ignore[arg-type]
             )
+            t.stamps = loop_tracks(*cols)
+            t.warmup_ms = warmups
+            return t
         except KeyboardInterrupt:
             interrupted = True
 

@@ -28,6 +28,7 @@ from ais_bench.scenarios.requests import (
     start_and_join,
     try_warm_up,
 )
+from ais_bench.scenarios.tracks import pipeline_tracks
 
 # Requests waiting between loading and h2d, and finished batches waiting to be saved: enough to
 # keep the next stage fed, small enough that a stop is quick and memory stays bounded.
@@ -92,10 +93,11 @@ def run_pipeline(
     # Only the d2h thread writes it: each finished request's six stamps, not the request (which
     # holds its batch's arrays).
     done = StampRecorder(6)
+    warmups: list[float] = []
     cpu_s = 0.0
     interrupted = False
     if first is not None:
-        interrupted = try_warm_up(slots, first, cfg.warmup_count, state)
+        interrupted = try_warm_up(slots, first, cfg.warmup_count, state, warmups)
         q_req: queue.Queue = queue.Queue(QUEUE_DEPTH)
         q_free: queue.Queue = queue.Queue()
         q_compute: queue.Queue = queue.Queue()
@@ -188,4 +190,7 @@ def run_pipeline(
         interrupted = interrupted or stopped
     stamps = done.columns()
     wall = time.perf_counter() - start
-    return finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t = finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t.stamps = pipeline_tracks(stamps)
+    t.warmup_ms = warmups
+    return t

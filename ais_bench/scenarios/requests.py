@@ -151,10 +151,16 @@ def save(finished: Finished, sink: OutputSink | None) -> None:
             sink(batch, outs)
 
 
-def try_warm_up(sessions: list[Session], batch: Batch, count: int, state: RunState) -> bool:
+def try_warm_up(
+    sessions: list[Session],
+    batch: Batch,
+    count: int,
+    state: RunState,
+    into: list[float] | None = None,
+) -> bool:
     """Warm every session up; an engine error or Ctrl-C stops the run before it starts."""
     try:
-        warm_up(sessions, batch, count)
+        warm_up(sessions, batch, count, into)
     except KeyboardInterrupt:
         log.warning("interrupted during the warm-up: nothing was timed")
         state.stop.set()

@@ -29,6 +29,7 @@ from ais_bench.scenarios.requests import (
     start_and_join,
     try_warm_up,
 )
+from ais_bench.scenarios.tracks import stream_tracks
 
 
 def _stream(
@@ -65,10 +66,11 @@ def run_streams(
     work = Work(iter(()), 0, loop, duration_s)
     state = RunState()
     recs = [StampRecorder() for _ in sessions]
+    warmups: list[float] = []
     cpu_s = 0.0
     interrupted = False
     if first is not None:
-        interrupted = try_warm_up(sessions, first, cfg.warmup_count, state)
+        interrupted = try_warm_up(sessions, first, cfg.warmup_count, state, warmups)
         work = Work(itertools.chain([first], batches), plan.count, loop, duration_s)
         sink = locked(sink)
         threads = [
@@ -82,4 +84,7 @@ def run_streams(
     columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     wall = time.perf_counter() - start
-    return finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t = finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t.stamps = stream_tracks(columns)
+    t.warmup_ms = warmups
+    return t

@@ -576,7 +576,8 @@ def test_bad_input_leaves_earlier_results_alone(cli, tmp_path, two):
     bad(cli("-m", "zoo:resnet", "-i", two, "-o", out, "--output_dirname", "keep"))
     bad(cli("-m", "zoo:resnet", "-i", two, "-o", out))
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in out.iterdir()) == ["keep", "keep_summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep", "keep_report.html",
+                                                     "keep_summary.json"]
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,8 @@ def test_plain_run_page_has_the_summary_provenance_and_charts(cli, runs, tmp_pat
     assert f"p99 {np.percentile(times, 99):.4g}" in hist
     assert "compute time (ms)" in page.svg_text("series")
     assert {"H2D", "compute", "D2H", "plain mean", "plain p99"} <= set(page.charts["stages"].texts)
-    assert "Warm-up iterations are not in the summary" in page.charts["series"].caption
+    assert doc["CPU_compute_time_warmup_list"] and len(doc["CPU_compute_time_warmup_list"]) == 1
+    assert "Warm-up iterations (x, shaded) are drawn before 0" in page.charts["series"].caption
     assert "dymshape-0" not in page.charts and "devices" not in page.charts
 
 
@@ -113,12 +114,19 @@ def test_threads_and_pipeline_show_request_latency_and_stages(cli, runs, tmp_pat
     prov = {r[0]: r[1:] for r in page.tables["provenance"] if r}
     assert prov["threads"][0].startswith("2 stream(s)")
     assert "pipeline" in prov["threads"][1]
-    stage_chart = page.charts["per-stage-0"]
+    # The summaries carry per-stream and per-stage statistics and the per-request lists.
+    stream_chart = page.charts["per-stream-0"]
+    assert {"stream 0", "stream 1"} <= set(stream_chart.texts)
+    assert [s["name"] for s in thr["concurrency"]["per_stream"]] == ["stream 0", "stream 1"]
+    assert sum(s["requests"] for s in thr["concurrency"]["per_stream"]) == 40
+    stage_chart = page.charts["per-stage-1"]
     assert {"H2D", "compute", "D2H"} <= set(stage_chart.texts)
     assert report_html.fmt(pipe["concurrency"]["request_latency"]["mean"]) in stage_chart.caption
-    # The summary has no per-stream lists: the page says so instead of drawing nothing.
-    assert any("threads: per-stream times are not in this summary" in n for n in page.notes)
-    assert any("no per-request list" in n for n in page.notes)
+    assert set(pipe["concurrency"]["per_stage"]) == {"H2D", "compute", "D2H"}
+    assert pipe["concurrency"]["per_stage"]["compute"]["count"] == 40
+    assert len(thr["concurrency"]["request_latency_list"]) == 40
+    assert not any("per-stream times are not in this summary" in n for n in page.notes)
+    assert not any("no per-request list" in n for n in page.notes)
 
 
 def test_dymshape_range_draws_latency_and_throughput_against_shape(cli, runs, tmp_path):
