@@ -122,6 +122,11 @@ class Report:
     save_error: str | None = None  # the summary could not be saved (a full disk): why
     # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
     engine: dict[str, Any] = field(default_factory=dict)
+    # -- measurement: windows (--stability_percentage), cold start, memory, provenance --
+    windows: dict[str, Any] | None = None  # each window's figure and how the run ended
+    cold_start: dict[str, Any] | None = None  # load (session creation), first inference
+    memory: dict[str, Any] | None = None  # peak RSS, its growth, GPU memory where known
+    provenance: dict[str, Any] = field(default_factory=dict)  # what a fair diff checks
 
     @property
     def compute_label(self) -> str:

@@ -7,6 +7,7 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -118,6 +119,9 @@ class Timings:
     padded_samples: int = 0
     cpu_s: float = 0.0  # process CPU time (all threads) from the first timed request on
     latency_ms: np.ndarray | None = None  # per request, when requests overlap
+    # The first warm-up run (h2d, compute, d2h) timed on its own; None without a warm-up.
+    first_run_ms: float | None = None
+    windows: dict[str, Any] | None = None  # --stability_percentage: each window and the outcome
 
 
 @dataclass
@@ -190,21 +194,28 @@ def request_stages(
     return rows, (stamps[stages[-1][1]] - stamps[stages[0][0]]) / 1e6
 
 
-def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:
+def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> float | None:
     """`count` untimed runs of `batch` on every session (or buffer set), then --outputSize's
-    output buffers bound: output shapes are known once a run at these shapes has happened."""
+    output buffers bound: output shapes are known once a run at these shapes has happened.
+
+    Returns the first run's time (h2d to d2h, ms): the cold first inference, None when
+    count is 0."""
     # Untimed, so the log line may sit inside the loop: with --debug the original prints one
     # cost line per execution, warm-up included, and scripts skip the first ones as warm-up.
     debug = len(sessions) == 1 and log.isEnabledFor(logging.DEBUG)
     pc = time.perf_counter_ns
+    first: float | None = None
     for s in sessions:
         s.stage(batch.arrays)
         for _ in range(count):
+            f0 = pc()
             s.h2d()
             t0 = pc()
             s.compute()
             t1 = pc()
             s.d2h()
+            if first is None:
+                first = (pc() - f0) / 1e6
             if debug:
                 log.debug("model compute cost : %f", (t1 - t0) / 1e6)
         s.bind_output_buffers(observed=count > 0)
@@ -212,3 +223,4 @@ def warm_up(sessions: Sequence[Session], batch: Batch, count: int) -> None:
         log.info("warm up %d done", count)
     else:
         log.info("warm up %d done (each of %d sessions or buffer sets)", count, len(sessions))
+    return first

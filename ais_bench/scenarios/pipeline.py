@@ -28,6 +28,7 @@ from ais_bench.scenarios.requests import (
     start_and_join,
     try_warm_up,
 )
+from ais_bench.scenarios.windows import start_windows
 
 # Requests waiting between loading and h2d, and finished batches waiting to be saved: enough to
 # keep the next stage fed, small enough that a stop is quick and memory stays bounded.
@@ -88,14 +89,15 @@ def run_pipeline(
     first = next(batches, None)
     state = RunState()
     chained = itertools.chain([first], batches) if first is not None else iter(())
-    work = Work(chained, plan.count, loop, duration_s)
+    work = Work(chained, plan.count, loop, duration_s, start_windows(cfg))
     # Only the d2h thread writes it: each finished request's six stamps, not the request (which
     # holds its batch's arrays).
     done = StampRecorder(6)
     cpu_s = 0.0
     interrupted = False
+    first_ms: float | None = None
     if first is not None:
-        interrupted = try_warm_up(slots, first, cfg.warmup_count, state)
+        interrupted, first_ms = try_warm_up(slots, first, cfg.warmup_count, state)
         q_req: queue.Queue = queue.Queue(QUEUE_DEPTH)
         q_free: queue.Queue = queue.Queue()
         q_compute: queue.Queue = queue.Queue()
@@ -188,4 +190,6 @@ def run_pipeline(
         interrupted = interrupted or stopped
     stamps = done.columns()
     wall = time.perf_counter() - start
-    return finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    return finish(
+        stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    )

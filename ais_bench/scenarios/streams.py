@@ -29,6 +29,7 @@ from ais_bench.scenarios.requests import (
     start_and_join,
     try_warm_up,
 )
+from ais_bench.scenarios.windows import start_windows
 
 
 def _stream(
@@ -67,9 +68,12 @@ def run_streams(
     recs = [StampRecorder() for _ in sessions]
     cpu_s = 0.0
     interrupted = False
+    first_ms: float | None = None
     if first is not None:
-        interrupted = try_warm_up(sessions, first, cfg.warmup_count, state)
-        work = Work(itertools.chain([first], batches), plan.count, loop, duration_s)
+        interrupted, first_ms = try_warm_up(sessions, first, cfg.warmup_count, state)
+        work = Work(
+            itertools.chain([first], batches), plan.count, loop, duration_s, start_windows(cfg)
+        )
         sink = locked(sink)
         threads = [
             threading.Thread(
@@ -82,4 +86,6 @@ def run_streams(
     columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     wall = time.perf_counter() - start
-    return finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    return finish(
+        stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    )
