@@ -139,6 +139,9 @@ def run_device(
                 timings = run_scenario(
                     cfg, session, timed_plan, sink if background is not None else None
                 )
+                fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
+                    [a.shape for a in session.staged_arrays()]
+                ]
                 # From here on what was measured is kept, whatever interrupts the run.
                 drain = time.perf_counter()
                 try:
@@ -224,7 +227,7 @@ def run_device(
         summary_path=str(out.summary_path) if out is not None else None,
         windows=timings.windows,
         **measured(load_ms, timings, memory0, session.provider),
-        fed_shapes=plan.batch_shapes[: max(timings.batches_done, 1)] or None,
+        fed_shapes=fed,
     )
     if out is not None:
         report = save_summary(report, out.summary_path)

@@ -18,6 +18,9 @@ from ais_bench.errors import UserError
 SCALAR_FIGURES: dict[str, tuple[str, str, bool]] = {
     "throughput": ("throughput", "1/s", True),
     "e2e.samples_per_s": ("e2e samples/s", "1/s", True),
+    "cold_start.load_ms": ("load time", "ms", False),
+    "cold_start.first_inference_ms": ("first inference", "ms", False),
+    "memory.peak_rss_mb": ("peak RSS", "MB", False),
 }
 # Request throughput repeats the plain throughput unless streams or a pipeline ran.
 CONCURRENT_THROUGHPUT = ("concurrency.requests_per_s", "request throughput", "1/s", True)
