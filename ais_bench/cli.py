@@ -32,7 +32,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import Report
+from ais_bench.report import Report, cold
 from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
@@ -734,6 +734,10 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     for line in multi.closing_lines():
         print(line, flush=True)
     log.info("summary throughput:%s", multi.total_throughput)
+    for o in multi.outcomes:  # each worker is its own process: its own load and memory
+        measured = cold.line(o.report.cold_start, o.report.memory) if o.report else None
+        if measured:
+            log.info("%s %s", o.name, measured)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
     saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]

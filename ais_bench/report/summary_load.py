@@ -108,7 +108,9 @@ def read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         body = text.strip()
-        cut = body[:1] in ("{", "[") and body[-1:] not in ("}", "]")
+        # The parser ran out of text, or the text stops mid-value: the file ends early.
+        ran_out = exc.pos >= len(text.rstrip())
+        cut = body[:1] in ("{", "[") and (ran_out or body[-1:] not in ("}", "]"))
         hint = " (the file ends early: truncated?)" if cut else ""
         raise UserError(
             f"{path} is not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno}); "

@@ -12,7 +12,7 @@ window closes.
 
 from __future__ import annotations
 
-import threading
+import math
 from array import array
 
 import numpy as np
@@ -30,7 +30,8 @@ def spread(figures: list[float]) -> float:
 
 
 class Windows:
-    """The windows of one run; thread-safe, as streams finish requests on several threads.
+    """The windows of one run. Not locked: the plain loop calls it from its one thread, and
+    the streams and the pipeline under the request queue's lock (requests.Work.finish).
 
     `add(start_ns, end_ns)` records a finished iteration and returns True once the run is
     settled (stable, or at the maximum): a scenario then stops repeating its batches.
@@ -43,23 +44,22 @@ class Windows:
         self._n = 0
         self._start_ns = 0  # when the current window began (its first iteration's start)
         self._span_ns = int(rule.interval_ms * 1e6)
-        self._lock = threading.Lock()
         self.figures_ms: list[float] = []
         self.settled = False
         self.stable = False
 
     def add(self, start_ns: int, end_ns: int) -> bool:
-        with self._lock:
-            if self.settled:
-                return True
-            if not self._n:
-                self._start_ns = start_ns
-            self._values[self._n] = end_ns - start_ns
-            self._n += 1
-            full = self._n == len(self._values)
-            if full or (not self.rule.count and end_ns - self._start_ns >= self._span_ns):
-                self._close()
-            return self.settled
+        if self.settled:
+            return True
+        if not self._n:
+            self._start_ns = start_ns
+        self._values[self._n] = end_ns - start_ns
+        self._n += 1
+        if self._n == len(self._values) or (
+            not self.rule.count and end_ns - self._start_ns >= self._span_ns
+        ):
+            self._close()
+        return self.settled
 
     def _close(self) -> None:
         vals = np.frombuffer(self._values, dtype=np.int64, count=self._n)
@@ -85,7 +85,7 @@ class Windows:
             "window_ms": list(self.figures_ms),
             "windows": len(self.figures_ms),
             "outcome": outcome,
-            "last_spread_pct": spread(last) if len(last) == STABLE_WINDOWS else None,
+            "last_spread_pct": _finite(spread(last)) if len(last) == STABLE_WINDOWS else None,
             "partial_window_iterations": self._n,
         }
 
@@ -94,3 +94,7 @@ def start_windows(cfg: ScenarioConfig) -> Windows | None:
     """The run's windows when --stability_percentage is on, else None (the plain run)."""
     return Windows(cfg.windows) if cfg.windows is not None else None
 
+
+def _finite(x: float) -> float | None:
+    """JSON has no infinity: a spread over a zero median is recorded as None."""
+    return x if math.isfinite(x) else None

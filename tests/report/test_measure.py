@@ -83,6 +83,30 @@ def test_windows_in_every_scenario(cli, tmp_path, scenario):
         assert rep["windows"]["outcome"] == "stable", rep["windows"]
         assert rep["cold_start"]["load_ms"] > 0 and rep["memory"]["peak_rss_mb"] > 0
     assert r.text.count("stability: stable after") == len(reports)
+    if len(reports) > 1:  # the launcher's lines: each worker's cold start and memory
+        for name in ("i:0 device_0 cold start: load", "i:1 device_1 cold start: load"):
+            assert "memory: peak RSS" in r.line(name)
+
+
+def test_windows_by_time(cli, tmp_path):
+    r, data = run(
+        cli, tmp_path, "t", "--model", "zoo:tiny", "--stability_percentage", "80",
+        "--measurement_interval", "20", "--max_windows", "6",
+    )
+    assert r.rc == 0, r.text
+    w = data["windows"]
+    assert w["rule"]["measurement_interval_ms"] == 20 and w["rule"]["window_count"] is None
+    assert 3 <= w["windows"] <= 6
+    # Each window lasted its 20 ms: the timed run covers the windows closed.
+    assert data["concurrency"]["span_s"] >= 0.02 * w["windows"]
+    assert "windows of 20 ms" in r.line("] stability: ")
+
+
+def test_windows_with_duration_is_refused(cli, tmp_path):
+    r = cli(
+        "--model", "zoo:tiny", "--stability_percentage", "5", "--duration", "1", cwd=tmp_path
+    )
+    assert r.rc == 2 and "--duration" in r.err and len(r.err.strip().splitlines()) == 1
 
 
 def test_openvino_windows(cli, tmp_path):
