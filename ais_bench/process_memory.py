@@ -92,7 +92,8 @@ def gpu_mb(provider: str) -> tuple[float | None, str]:
                 for p in pynvml.nvmlDeviceGetComputeRunningProcesses(h):
                     if p.pid == pid and p.usedGpuMemory:
                         used += p.usedGpuMemory
-            return used / MB, "pynvml (this process, all GPUs)"
+            pynvml.nvmlShutdown()
+            return used / MB, "pynvml (this process, all GPUs; current use at the run's end)"
         except Exception as exc:  # NVML's error types vary by driver
             return None, f"pynvml failed: {exc}"
     smi = shutil.which("nvidia-smi")
