@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ def sha256(path: str) -> str | None:
     try:
         st = p.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block the read; the engine refuses it
         return None
     key = f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
     cache = zoo.cache_dir() / HASH_CACHE_FILE if st.st_size >= HASH_CACHE_BYTES else None
