@@ -37,7 +37,8 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import Report, glance
+from ais_bench.report import Report, cold, glance
+from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
@@ -318,6 +319,7 @@ def build_parser() -> Parser:
     _add_auto_shape_options(p)
     _add_scaling_options(p)
     compare_options.add_options(p, switch)
+    _add_window_options(p)
     psweep.add_options(p)
     return p
 
@@ -478,6 +480,62 @@ def _add_scaling_options(p: Parser) -> None:
     )
 
 
+def percent(text: str) -> float:
+    """'10' or '10%': a percentage (checked against 0 by RunConfig)."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        return float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a percentage such as 10 or 10%, got {text!r}"
+        ) from None
+
+
+def milliseconds(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+
+
+def _add_window_options(p: Parser) -> None:
+    """Measure until stable, in windows (perf_analyzer's rule, with its option names)."""
+    p.add_argument(
+        "--stability_percentage",
+        type=percent,
+        default=None,
+        help="measure until stable: run the timed loop in windows and stop once the last 3 "
+        "windows' medians are within this many percent of each other (or at --max_windows); "
+        "off by default",
+    )
+    p.add_argument(
+        "--measurement_interval",
+        type=milliseconds,
+        default=1000.0,
+        help="with --stability_percentage: a window's length in milliseconds of timed run",
+    )
+    p.add_argument(
+        "--window_count",
+        type=integer,
+        default=0,
+        help="with --stability_percentage: windows of this many iterations instead of "
+        "--measurement_interval (0: windows by time)",
+    )
+    p.add_argument(
+        "--max_windows",
+        type=integer,
+        default=10,
+        help="with --stability_percentage: stop after this many windows even if unstable",
+    )
+    p.add_argument(
+        "--stability_percentile",
+        type=percent,
+        default=50.0,
+        help="with --stability_percentage: the percentile of each window that must agree "
+        "(50: the median)",
+    )
+
+
 def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
     progress = ns.progress
     if progress is None:
@@ -529,6 +587,11 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         atol=ns.atol,
         rtol=ns.rtol,
         compare_layers=bool(ns.compare_layers),
+        stability_percentage=ns.stability_percentage,
+        measurement_interval=ns.measurement_interval,
+        window_count=ns.window_count,
+        max_windows=ns.max_windows,
+        stability_percentile=ns.stability_percentile,
     )
 
 
@@ -692,6 +755,9 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
         log.info("%s", line)
     for line in report.extra_lines():
         log.info("%s", line)
+    windows = windows_line(report)
+    if windows is not None:
+        (log.warning if windows[1] else log.info)("%s%s", who, windows[0])
     warning = report.stability_warning()
     if warning:
         log.warning("%s%s", who, warning)
@@ -722,6 +788,10 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     for line in multi.closing_lines():
         print(line, flush=True)
     log.info("summary throughput:%s", multi.total_throughput)
+    for o in multi.outcomes:  # each worker is its own process: its own load and memory
+        measured = cold.line(o.report.cold_start, o.report.memory) if o.report else None
+        if measured:
+            log.info("%s %s", o.name, measured)
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
     _print_saved_reports(multi.reports)

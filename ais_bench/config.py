@@ -104,6 +104,12 @@ class RunConfig:
     pipeline: bool = False  # load, h2d, compute, d2h and save overlapped on threads
     duration: float | None = None  # seconds: run until then (at least `loop` per batch)
     percentiles: tuple[float, ...] = ()  # extra percentiles of compute time (and latency)
+    # -- measure until stable (--stability_percentage; off when None) --
+    stability_percentage: float | None = None
+    measurement_interval: float = 1000.0  # ms per window (unless window_count is set)
+    window_count: int = 0  # iterations per window; 0: windows by time
+    max_windows: int = 10
+    stability_percentile: float = 50.0
     # The --model value as typed when `model` was resolved from it (a built-in model's name).
     model_arg: str | None = None
     # -- accuracy: --compare REF (a backend, a model file or golden outputs), checked by compare/
@@ -330,6 +336,7 @@ class RunConfig:
                 math.isfinite(self.duration) and self.duration > 0,
                 f"--duration: expected a positive number of seconds, got {self.duration:g}",
             )
+        self._validate_windows()
         for q in self.percentiles:
             _require(
                 math.isfinite(q) and 0 < q <= 100,
@@ -351,6 +358,51 @@ class RunConfig:
         _require(
             self.dymShape_range is None,
             "--compare does not combine with --dymShape_range: pick one shape with --dymShape",
+        )
+
+    def _validate_windows(self) -> None:
+        p = self.stability_percentage
+        if p is None:
+            return
+        _require(
+            isinstance(p, int | float) and math.isfinite(p) and p > 0,
+            f"--stability_percentage must be a number above 0, such as 10 (percent), got {p}",
+        )
+        _require(
+            math.isfinite(self.measurement_interval) and self.measurement_interval > 0,
+            f"--measurement_interval must be a positive number of milliseconds, got "
+            f"{self.measurement_interval:g}",
+        )
+        _require(self.window_count >= 0, "--window_count must be 0 (windows by time) or more")
+        _require(
+            self.max_windows >= STABLE_WINDOWS,
+            f"--max_windows must be at least {STABLE_WINDOWS} (the windows that must agree), "
+            f"got {self.max_windows}",
+        )
+        _require(
+            0 < self.stability_percentile <= 100,
+            f"--stability_percentile must be in (0, 100], got {self.stability_percentile:g}",
+        )
+        _require(
+            self.duration is None,
+            "--stability_percentage and --duration both decide how long the run lasts: use one",
+        )
+        _require(
+            self.dymShape_range is None,
+            "--stability_percentage does not apply to --dymShape_range (each shape runs --loop "
+            "times): drop one",
+        )
+
+    @property
+    def window_rule(self) -> WindowRule | None:
+        if self.stability_percentage is None:
+            return None
+        return WindowRule(
+            float(self.stability_percentage),
+            float(self.measurement_interval),
+            self.window_count,
+            self.max_windows,
+            float(self.stability_percentile),
         )
 
     @property
@@ -412,6 +464,7 @@ class RunConfig:
             progress=bool(self.progress),
             shape_range=self.dymShape_range,
             display_all_summary=self.display_all_summary,
+            windows=self.window_rule,
         )
 
     @property
@@ -478,6 +531,36 @@ class DataConfig:
     unique_stems: bool = False  # outputs are saved per input file: file names must not clash
 
 
+STABLE_WINDOWS = 3  # --stability_percentage: how many last windows must agree
+
+
+@dataclass(frozen=True)
+class WindowRule:
+    """--stability_percentage and the options that shape its windows."""
+
+    percentage: float  # P: the last windows' figures must be within P% of each other
+    interval_ms: float = 1000.0  # a window's length in time (when count is 0)
+    count: int = 0  # a window's length in iterations (0: by time)
+    max_windows: int = 10
+    percentile: float = 50.0  # the figure of a window: its median by default
+
+    @property
+    def by(self) -> str:
+        if self.count:
+            return f"{self.count} iterations"
+        return f"{self.interval_ms:g} ms"
+
+    def to_json(self) -> dict[str, float | int | None]:
+        return {
+            "stability_percentage": self.percentage,
+            "measurement_interval_ms": self.interval_ms if not self.count else None,
+            "window_count": self.count or None,
+            "max_windows": self.max_windows,
+            "stability_percentile": self.percentile,
+            "stable_windows": STABLE_WINDOWS,
+        }
+
+
 @dataclass(frozen=True)
 class ScenarioConfig:
     """How requests are issued and timed."""
@@ -491,6 +574,7 @@ class ScenarioConfig:
     progress: bool = False
     shape_range: shapes.ShapeRange | None = None
     display_all_summary: bool = False  # each shape of a sweep prints its own block
+    windows: WindowRule | None = None  # --stability_percentage: measure until stable
 
     @property
     def kind(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, host, outputs
+from ais_bench import backends, host, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
@@ -30,7 +30,7 @@ from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
 from ais_bench.outputs import OutputDir, OutputWriter
-from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts
+from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts, cold, provenance
 from ais_bench.report import json as report_json
 from ais_bench.report.text import describe_model
 from ais_bench.scenarios import shape_sweep
@@ -53,10 +53,17 @@ class RunFacts:
     versions: dict[str, str]
     host_cpu: str
     cores: tuple[int, ...] | None = None  # a multi-device worker's pinned cores
+    provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def gather(cls, cfg: RunConfig, cores: tuple[int, ...] | None = None) -> RunFacts:
-        return cls(cfg.model, cfg.argv, host.versions(), host.cpu_name(), cores or None)
+        versions = host.versions()
+        # Hashed here, before the model loads: never inside the timed run.
+        base = provenance.gather(
+            cfg.model, cfg.backend, versions, cfg.precision, cfg.intra_op_threads,
+            cfg.inter_op_threads, provenance.sha256(cfg.model),
+        )
+        return cls(cfg.model, cfg.argv, versions, host.cpu_name(), cores or None, base)
 
 
 def run_device(
@@ -99,10 +106,13 @@ def run_device(
         if background is not None:  # the input arrays are not needed to write outputs
             background(dataclasses.replace(batch, arrays=[]), arrays)
 
+    memory0 = process_memory.start()
+    load0 = time.perf_counter()
     try:
         with backends.open(
             cfg.engine, profile_prefix=prof.prefix if prof is not None else None
         ) as session:
+            load_ms = (time.perf_counter() - load0) * 1e3
             try:
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
                 for key, value in getattr(session, "settings", {}).items():
@@ -135,6 +145,9 @@ def run_device(
                 timings = run_scenario(
                     cfg, session, timed_plan, sink if background is not None else None
                 )
+                fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
+                    [a.shape for a in session.staged_arrays()]
+                ]
                 # From here on what was measured is kept, whatever interrupts the run.
                 drain = time.perf_counter()
                 try:
@@ -182,6 +195,8 @@ def run_device(
     end = time.time()
     for ms in timings.compute_ms:
         log.debug("model compute cost : %f", ms)
+    for i, ms in enumerate((timings.windows or {}).get("window_ms", ())):
+        log.debug("stability window %d: %f ms", i + 1, ms)
     assert plan is not None
     inspection: dict[str, Any] = dict(compared)
     if prof is not None and trace is not None:
@@ -227,6 +242,9 @@ def run_device(
         summary_path=str(out.summary_path) if out is not None else None,
         reports=planned_reports(cfg, out),
         **artifacts.stage_stats(timings.stamps, cfg.threads, cfg.pipeline),
+        windows=timings.windows,
+        **measured(load_ms, timings, memory0, session.provider),
+        fed_shapes=fed,
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
@@ -248,6 +266,19 @@ def planned_reports(cfg: RunConfig, out: OutputDir | None) -> dict[str, str]:
 def profiler_trace(inspection: dict[str, Any]) -> str | None:
     prof = inspection.get("profiler")
     return str(prof.get("trace")) if isinstance(prof, dict) and prof.get("trace") else None
+
+
+def measured(
+    load_ms: float, timings: Timings, memory0: process_memory.MemoryStart, provider: str
+) -> dict[str, Any]:
+    """The cold start and memory of a run: Report fields."""
+    first_timed = float(timings.compute_ms[0]) if timings.compute_ms.size else None
+    peak_mb, source = process_memory.peak(memory0)
+    gpu, note = process_memory.gpu_mb(provider)
+    return {
+        "cold_start": cold.cold_start_json(load_ms, timings.first_run_ms, first_timed),
+        "memory": cold.memory_json(memory0.rss_mb, peak_mb, source, gpu, note),
+    }
 
 
 def save_summary(report: Report, path: Path) -> Report:
@@ -330,7 +361,9 @@ def make_report(
     facts: RunFacts,
     **more: Any,
 ) -> Report:
-    """The run's one Report: its timings as statistics, its facts, and `more` fields."""
+    """The run's one Report: its timings as statistics, its facts, and `more` fields
+    (`fed_shapes`: each batch's input shapes when batches differed; else the last staged)."""
+    fed = more.pop("fed_shapes", None) or [[a.shape for a in session.staged_arrays()]]
     fields: dict[str, Any] = dict(
         model=facts.model,
         provider=session.provider,
@@ -371,6 +404,11 @@ def make_report(
         warmup_times_ms=list(timings.warmup_ms),
         latency_times_ms=(
             [float(x) for x in timings.latency_ms] if timings.latency_ms is not None else None
+        ),
+        provenance=provenance.complete(
+            facts.provenance, session.provider,
+            f"{session.device_kind}:{cfg.device}", cfg.threads, cfg.pipeline,
+            [s.name for s in session.inputs], fed,
         ),
     )
     fields.update(more)

@@ -407,3 +407,8 @@ def resolve(model: str, cache_dir: str | os.PathLike[str] | None = None) -> str:
     if model.startswith(ZOO_PREFIX):
         return str(path(model[len(ZOO_PREFIX):], cache_dir))
     return model
+
+
+def cache_dir() -> pathlib.Path:
+    """The folder built-in models (and other cached facts, such as model hashes) are kept in."""
+    return _cache_dir(None)

@@ -144,6 +144,10 @@ def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[s
         },
         "detail": detail,
         "stability": {**r.compute.stability_json(), "warning": r.stability_warning()},
+        **({"windows": r.windows} if r.windows is not None else {}),
+        "cold_start": r.cold_start,
+        "memory": r.memory,
+        "provenance": r.provenance,
     }
 
 
@@ -207,6 +211,11 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         "per_stream": conc.get("per_stream"),
         "per_stage": conc.get("per_stage"),
         "reports": dict(data.get("reports") or {}),
+        # Absent from summaries written before they were recorded.
+        "windows": data.get("windows"),
+        "cold_start": data.get("cold_start"),
+        "memory": data.get("memory"),
+        "provenance": data.get("provenance") or {},
     }
     table = data.get("dymShape_range")
     if table is not None:

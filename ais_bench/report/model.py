@@ -131,6 +131,11 @@ class Report:
     per_stage: dict[str, dict[str, Any]] | None = None
     # The page, timeline and per-iteration CSV written for this run: kind -> path.
     reports: dict[str, str] = field(default_factory=dict)
+    # -- measurement: windows (--stability_percentage), cold start, memory, provenance --
+    windows: dict[str, Any] | None = None  # each window's figure and how the run ended
+    cold_start: dict[str, Any] | None = None  # load (session creation), first inference
+    memory: dict[str, Any] | None = None  # peak RSS, its growth, GPU memory where known
+    provenance: dict[str, Any] = field(default_factory=dict)  # what a fair diff checks
 
     @property
     def compute_label(self) -> str:

@@ -18,6 +18,9 @@ from ais_bench.errors import UserError
 SCALAR_FIGURES: dict[str, tuple[str, str, bool]] = {
     "throughput": ("throughput", "1/s", True),
     "e2e.samples_per_s": ("e2e samples/s", "1/s", True),
+    "cold_start.load_ms": ("load time", "ms", False),
+    "cold_start.first_inference_ms": ("first inference", "ms", False),
+    "memory.peak_rss_mb": ("peak RSS", "MB", False),
 }
 # Request throughput repeats the plain throughput unless streams or a pipeline ran.
 CONCURRENT_THROUGHPUT = ("concurrency.requests_per_s", "request throughput", "1/s", True)
@@ -105,7 +108,9 @@ def read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         body = text.strip()
-        cut = body[:1] in ("{", "[") and body[-1:] not in ("}", "]")
+        # The parser ran out of text, or the text stops mid-value: the file ends early.
+        ran_out = exc.pos >= len(text.rstrip())
+        cut = body[:1] in ("{", "[") and (ran_out or body[-1:] not in ("}", "]"))
         hint = " (the file ends early: truncated?)" if cut else ""
         raise UserError(
             f"{path} is not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno}); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ais_bench.report import cold
 from ais_bench.report.stats import Stats, percentile_label
 from ais_bench.tensors import TensorSpec
 
@@ -135,6 +136,9 @@ def extra_lines(r: Report) -> list[str]:
             f"hint {e.get('hint')}, {e.get('streams')} stream(s), {e.get('threads')} "
             "thread(s)"
         )
+    measured = cold.line(r.cold_start, r.memory)
+    if measured:
+        out.append(measured)
     if r.cpu_s > 0 and r.span_s >= CPU_LINE_MIN_SPAN_S:
         out.append(
             f"cpu: {r.cpu_s:.6g} s CPU time over {r.span_s:.6g} s = "
@@ -142,6 +146,36 @@ def extra_lines(r: Report) -> list[str]:
             + (f" (pinned to cores {_cores(r.cpu_cores)})" if r.cpu_cores else "")
         )
     return out
+
+
+def windows_line(r: Report) -> tuple[str, bool] | None:
+    """How a --stability_percentage run ended, and whether that is a warning; None when off."""
+    w = r.windows
+    if w is None:
+        return None
+    rule = w["rule"]
+    n, outcome, p = w["windows"], w["outcome"], rule["stability_percentage"]
+    q = rule["stability_percentile"]
+    what = "median" if q == 50 else f"p{q:g}"
+    size = (
+        f"{rule['window_count']} iterations" if rule.get("window_count")
+        else f"{rule['measurement_interval_ms']:g} ms"
+    )
+    k = rule["stable_windows"]
+    sp = w.get("last_spread_pct")
+    spread = f"{sp:.3g}%" if isinstance(sp, int | float) else "n/a"
+    if outcome == "stable":
+        return (
+            f"stability: stable after {n} windows of {size}: the last {k} windows' {what}s "
+            f"are within {spread} of each other (limit {p:g}%)", False,
+        )
+    if outcome == "max_windows":
+        return (
+            f"stability: did not stabilise in {n} windows of {size} (--max_windows): the last "
+            f"{k} windows' {what}s differ by {spread} (limit {p:g}%); every iteration is kept "
+            "in the figures above", True,
+        )
+    return f"stability: stopped after {n} windows of {size} ({outcome}), before they agreed", True
 
 
 def range_lines(t: RangeSummary, label: str) -> list[str]:

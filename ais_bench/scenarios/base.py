@@ -7,6 +7,7 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,9 @@ class Timings:
     # The timed loop's own stamps, per thread or stream, for the trace and the per-iteration CSV.
     stamps: RunStamps | None = None
     warmup_ms: list[float] = field(default_factory=list)  # compute time of each warm-up run
+    # The first warm-up run (h2d, compute, d2h) timed on its own; None without a warm-up.
+    first_run_ms: float | None = None
+    windows: dict[str, Any] | None = None  # --stability_percentage: each window and the outcome
 
 
 @dataclass
@@ -196,23 +200,30 @@ def request_stages(
 
 def warm_up(
     sessions: Sequence[Session], batch: Batch, count: int, into: list[float] | None = None
-) -> None:
+) -> float | None:
     """`count` untimed runs of `batch` on every session (or buffer set), then --outputSize's
     output buffers bound: output shapes are known once a run at these shapes has happened.
     The first session's compute times (ms) are appended to `into`, for the report's warm-up
-    series."""
+    series.
+
+    Returns the first run's time (h2d to d2h, ms): the cold first inference, None when
+    count is 0."""
     # Untimed, so the log line may sit inside the loop: with --debug the original prints one
     # cost line per execution, warm-up included, and scripts skip the first ones as warm-up.
     debug = len(sessions) == 1 and log.isEnabledFor(logging.DEBUG)
     pc = time.perf_counter_ns
+    first: float | None = None
     for s in sessions:
         s.stage(batch.arrays)
         for _ in range(count):
+            f0 = pc()
             s.h2d()
             t0 = pc()
             s.compute()
             t1 = pc()
             s.d2h()
+            if first is None:
+                first = (pc() - f0) / 1e6
             if debug:
                 log.debug("model compute cost : %f", (t1 - t0) / 1e6)
             if into is not None and s is sessions[0]:
@@ -222,3 +233,4 @@ def warm_up(
         log.info("warm up %d done", count)
     else:
         log.info("warm up %d done (each of %d sessions or buffer sets)", count, len(sessions))
+    return first

@@ -20,6 +20,7 @@ from ais_bench.scenarios.base import (
     warm_up,
 )
 from ais_bench.scenarios.tracks import loop_tracks
+from ais_bench.scenarios.windows import start_windows
 
 log = logging.getLogger("ais_bench")
 
@@ -33,7 +34,9 @@ def run_loop(
     cfg.duration, each batch runs at least `loop` times and until its share of the duration
     (duration / batches, counted from the first timed iteration) has passed. Ctrl-C, an engine
     error or a bad input met mid-run (UserError from the plan or the sink) stops the loop; what
-    completed is still returned.
+    completed is still returned. With cfg.windows (--stability_percentage) each batch runs at
+    least `loop` times and repeats until the windows settle (stable, or --max_windows); batches
+    after that run `loop` times.
     """
     loop = cfg.loop
     # Stamps grow in chunks as the run goes: memory follows what ran, not what was asked for.
@@ -51,11 +54,13 @@ def run_loop(
     start = time.perf_counter()
     cpu0: float | None = None
     pc = time.perf_counter_ns
+    win = start_windows(cfg)
+    first_ms: float | None = None
     warmups: list[float] = []
     try:
         first = next(batches, None)
         if first is not None:
-            warm_up([session], first, cfg.warmup_count, warmups)
+            first_ms = warm_up([session], first, cfg.warmup_count, warmups)
             batches = itertools.chain([first], batches)
         cpu0 = time.process_time()
         t0 = 0
@@ -80,6 +85,10 @@ def run_loop(
                 c[1][m] = pc()
                 comp_rec.commit()
                 reps += 1
+                # Windowed: the batch repeats until the windows settle (checked on the
+                # stamps just taken, between iterations).
+                if win is not None and not win.add(c[0][m], c[1][m]):
+                    continue
                 if reps >= loop and (not budget or c[1][m] - t0 >= (k + 1) * budget):
                     break
             d2h_rec.reserve()
@@ -110,12 +119,15 @@ def run_loop(
             cpu = time.process_time() - cpu0 if cpu0 is not None else 0.0
             cols = [r.columns() for r in (h2d_rec, comp_rec, d2h_rec)]
             stages = [tuple(c) for c in cols]
-            t = to_timings(
+            timings = to_timings(
                 stages, done, plan.count, wall, cpu, interrupted, failure  # type: ignore[arg-type]
             )
-            t.stamps = loop_tracks(*cols)
-            t.warmup_ms = warmups
-            return t
+            timings.stamps = loop_tracks(*cols)
+            timings.warmup_ms = warmups
+            timings.first_run_ms = first_ms
+            if win is not None:
+                timings.windows = win.result(interrupted)
+            return timings
         except KeyboardInterrupt:
             interrupted = True
 

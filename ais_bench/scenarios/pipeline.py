@@ -29,6 +29,7 @@ from ais_bench.scenarios.requests import (
     try_warm_up,
 )
 from ais_bench.scenarios.tracks import pipeline_tracks
+from ais_bench.scenarios.windows import start_windows
 
 # Requests waiting between loading and h2d, and finished batches waiting to be saved: enough to
 # keep the next stage fed, small enough that a stop is quick and memory stays bounded.
@@ -89,15 +90,16 @@ def run_pipeline(
     first = next(batches, None)
     state = RunState()
     chained = itertools.chain([first], batches) if first is not None else iter(())
-    work = Work(chained, plan.count, loop, duration_s)
+    work = Work(chained, plan.count, loop, duration_s, start_windows(cfg))
     # Only the d2h thread writes it: each finished request's six stamps, not the request (which
     # holds its batch's arrays).
     done = StampRecorder(6)
     warmups: list[float] = []
     cpu_s = 0.0
     interrupted = False
+    first_ms: float | None = None
     if first is not None:
-        interrupted = try_warm_up(slots, first, cfg.warmup_count, state, warmups)
+        interrupted, first_ms = try_warm_up(slots, first, cfg.warmup_count, state, warmups)
         q_req: queue.Queue = queue.Queue(QUEUE_DEPTH)
         q_free: queue.Queue = queue.Queue()
         q_compute: queue.Queue = queue.Queue()
@@ -190,7 +192,9 @@ def run_pipeline(
         interrupted = interrupted or stopped
     stamps = done.columns()
     wall = time.perf_counter() - start
-    t = finish(stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t = finish(
+        stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    )
     t.stamps = pipeline_tracks(stamps)
     t.warmup_ms = warmups
     return t

@@ -25,6 +25,7 @@ from ais_bench.scenarios.base import (
     to_timings,
     warm_up,
 )
+from ais_bench.scenarios.windows import Windows
 
 log = logging.getLogger("ais_bench")
 
@@ -52,7 +53,12 @@ class Work:
     batches are finished so their outputs are saved once. Thread-safe."""
 
     def __init__(
-        self, batches: Iterator[Batch], count: int, loop: int, duration_s: float | None
+        self,
+        batches: Iterator[Batch],
+        count: int,
+        loop: int,
+        duration_s: float | None,
+        windows: Windows | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._batches = batches
@@ -64,6 +70,8 @@ class Work:
         self._exhausted = False
         self.latest_end_ns = 0  # the latest end of a finished request
         self.done = Progress()
+        # --stability_percentage: a batch repeats until the windows settle, as with a duration.
+        self.windows = windows
 
     def take(self, now_ns: int) -> tuple[tuple[int, Batch] | None, Finished]:
         """The next request (None when the plan is done) and batches this call finished."""
@@ -72,7 +80,11 @@ class Work:
             while True:
                 cur = self._open.get(self._key)
                 if cur is not None and not cur.closed:
-                    if cur.issued < self._loop or (self._budget and self._time_left(now_ns)):
+                    if (
+                        cur.issued < self._loop
+                        or (self._budget and self._time_left(now_ns))
+                        or (self.windows is not None and not self.windows.settled)
+                    ):
                         cur.issued += 1
                         return (self._key, cur.batch), finished
                     cur.closed = True
@@ -104,6 +116,8 @@ class Work:
             if started_ns is not None and (self._t0 is None or started_ns < self._t0):
                 self._t0 = started_ns
             self.latest_end_ns = max(self.latest_end_ns, ended_ns)
+            if self.windows is not None and started_ns is not None:
+                self.windows.add(started_ns, ended_ns)
             entry = self._open[key]
             entry.completed += 1
             entry.outs = outs
@@ -157,17 +171,18 @@ def try_warm_up(
     count: int,
     state: RunState,
     into: list[float] | None = None,
-) -> bool:
-    """Warm every session up; an engine error or Ctrl-C stops the run before it starts."""
+) -> tuple[bool, float | None]:
+    """Warm every session up; an engine error or Ctrl-C stops the run before it starts.
+    Returns (interrupted, the first warm-up run's ms)."""
     try:
-        warm_up(sessions, batch, count, into)
+        return False, warm_up(sessions, batch, count, into)
     except KeyboardInterrupt:
         log.warning("interrupted during the warm-up: nothing was timed")
         state.stop.set()
-        return True
+        return True, None
     except Exception as exc:  # the engine's own error types vary by provider
         state.fail(exc)
-    return False
+    return False, None
 
 
 def start_and_join(threads: list[threading.Thread], state: RunState) -> tuple[bool, float]:
@@ -208,12 +223,17 @@ def finish(
     cpu_s: float,
     interrupted: bool,
     state: RunState,
+    first_run_ms: float | None = None,
 ) -> Timings:
     """Timings of overlapped requests; a bad input met by a stage is raised as the plain
     one-line error."""
     if state.error is not None and isinstance(state.error, UserError):
         raise state.error
     rows, latency = request_stages(stamps, stages)
-    return to_timings(
+    timings = to_timings(
         rows, work.done, planned, wall_s, cpu_s, interrupted, state.error, latency
     )
+    timings.first_run_ms = first_run_ms
+    if work.windows is not None:
+        timings.windows = work.windows.result(interrupted)
+    return timings

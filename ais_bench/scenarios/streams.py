@@ -30,6 +30,7 @@ from ais_bench.scenarios.requests import (
     try_warm_up,
 )
 from ais_bench.scenarios.tracks import stream_tracks
+from ais_bench.scenarios.windows import start_windows
 
 
 def _stream(
@@ -69,9 +70,12 @@ def run_streams(
     warmups: list[float] = []
     cpu_s = 0.0
     interrupted = False
+    first_ms: float | None = None
     if first is not None:
-        interrupted = try_warm_up(sessions, first, cfg.warmup_count, state, warmups)
-        work = Work(itertools.chain([first], batches), plan.count, loop, duration_s)
+        interrupted, first_ms = try_warm_up(sessions, first, cfg.warmup_count, state, warmups)
+        work = Work(
+            itertools.chain([first], batches), plan.count, loop, duration_s, start_windows(cfg)
+        )
         sink = locked(sink)
         threads = [
             threading.Thread(
@@ -84,7 +88,9 @@ def run_streams(
     columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     wall = time.perf_counter() - start
-    t = finish(stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state)
+    t = finish(
+        stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    )
     t.stamps = stream_tracks(columns)
     t.warmup_ms = warmups
     return t
