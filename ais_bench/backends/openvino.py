@@ -249,7 +249,9 @@ class OvSession:
         return isinstance(value, self._ov.Tensor)
 
     def array_to_tensor(self, array: np.ndarray) -> Any:
-        return np.ascontiguousarray(array)
+        # A copy, as a device tensor would be; np.array keeps a 0-d scalar 0-d
+        # (np.ascontiguousarray would make it 1-d).
+        return np.array(array, order="C")
 
     def tensor_to_host(self, tensor: Any) -> Any:
         return tensor

@@ -361,3 +361,42 @@ def test_infer_session_backend_openvino(zoo_path) -> None:
         np.testing.assert_allclose(s.infer([x])[0], ref.infer([x])[0], rtol=RTOL, atol=ATOL)
         assert len(s.summary().exec_time_list) == 1
     ref.free_resource()
+
+
+def test_infer_session_raw_tensor_path_on_openvino(zoo_path) -> None:
+    """The original's raw path (create_tensor_from_arrays_to_device, run, convert_tensors_to_*)
+    on OpenVINO: host arrays stand in for device tensors, and the figures match ONNX Runtime."""
+    from ais_bench.infer.interface import InferSession
+
+    model = str(zoo_path("multi_io_dynamic"))
+    rng = np.random.default_rng(7)
+    feeds = {
+        "image": rng.standard_normal((2, 3, 5, 7)).astype(np.float32),
+        "tokens": rng.integers(0, 100, (2, 4)).astype(np.int64),
+        "scale": np.array(1.5, np.float32),
+    }
+    with InferSession(0, model) as ref:
+        want = ref.infer(list(feeds.values()), "dymshape")
+    with InferSession(0, model, loop=3, backend="openvino") as s:
+        tensors = s.create_tensor_from_arrays_to_device(list(feeds.values()))
+        assert [t.shape for t in tensors] == [a.shape for a in feeds.values()]
+        outs = s.run(tensors)
+        assert len(s.sumary().exec_time_list) == 3
+        # Outputs of one run stay valid after the next.
+        again = s.run(dict(zip(feeds, tensors, strict=True)))
+        for got, w in zip(s.convert_tensors_to_arrays(outs), want, strict=True):
+            assert got.shape == w.shape
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+        host = s.convert_tensors_to_host(again)
+        np.testing.assert_allclose(np.asarray(host[0]), want[0], rtol=RTOL, atol=ATOL)
+        arrays = s.run(list(feeds.values()), out_array=True)
+        assert all(isinstance(a, np.ndarray) for a in arrays)
+        # OpenVINO's own tensors are taken as they are, and checked like ONNX Runtime's.
+        native = [ov.Tensor(a) for a in feeds.values()]
+        for got, w in zip(s.run(native, out_array=True), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+        wrong = ov.Tensor(feeds["tokens"].astype(np.int32))
+        with pytest.raises(ValueError, match="'tokens' expects int64 tensors"):
+            s.run([native[0], wrong, native[2]])
+        for got, w in zip(s.infer(tensors, "dymshape"), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
