@@ -325,9 +325,12 @@ def test_op_openvino_cannot_convert(cli, tmp_path: Path) -> None:
     assert len(line) < 500
 
 
-def test_precision_on_onnxruntime_is_refused(cli, tmp_path: Path) -> None:
-    line = one_line_error(cli("--model", "zoo:tiny", "--precision", "bf16", cwd=tmp_path))
-    assert "--backend cpu" in line and "--backend openvino" in line
+@pytest.mark.parametrize(("backend", "precision"), [("cpu", "bf16"), ("ort-openvino", "f16")])
+def test_precision_on_onnxruntime_is_refused(cli, tmp_path: Path, backend: str,
+                                             precision: str) -> None:
+    line = one_line_error(cli("--model", "zoo:tiny", "--backend", backend, "--precision",
+                              precision, cwd=tmp_path))
+    assert f"--backend {backend}" in line and f"--backend openvino for {precision}" in line
 
 
 def test_openvino_options_need_the_backend(cli, tmp_path: Path) -> None:
@@ -400,3 +403,56 @@ def test_infer_session_raw_tensor_path_on_openvino(zoo_path) -> None:
             s.run([native[0], wrong, native[2]])
         for got, w in zip(s.infer(tensors, "dymshape"), want, strict=True):
             np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+
+
+# -- every CLI scenario: OpenVINO's saved outputs against ONNX Runtime's ----------------------
+
+
+def _images(folder: Path, shapes: list[tuple[int, ...]]) -> Path:
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(11)
+    for i, shape in enumerate(shapes):
+        np.save(folder / f"img{i}.npy", rng.standard_normal(shape).astype("f4"))
+    return folder
+
+
+SQUARE = [(1, 3, 224, 224)] * 3
+MIXED = [(1, 3, 224, 224), (2, 3, 96, 64), (1, 3, 40, 48)]
+SCENARIOS = {
+    "pure_loop_warmup": ("zoo:resnet", None, ["--loop", "3", "--warmup_count", "2"]),
+    "dymBatch": ("zoo:resnet_dynamic", None, ["--dymBatch", "2"]),
+    "dymHW": ("zoo:resnet_dynamic_hw", None, ["--dymBatch", "1", "--dymHW", "64,96"]),
+    "dymDims": ("zoo:multi_io_dynamic", None, ["--dymDims", "image:2,3,5,7;tokens:2,4"]),
+    "dymShape": ("zoo:bert_dynamic", None,
+                 ["--dymShape", "input_ids:1,16;input_mask:1,16;segment_ids:1,16"]),
+    "dymShape_range": ("zoo:multi_io_dynamic", None,
+                       ["--dymShape_range", "image:1~2,3,4,4;tokens:1,3"]),
+    "auto_dymshape": ("zoo:resnet_dynamic_hw", MIXED, ["--auto_set_dymshape_mode", "1"]),
+    "auto_dymdims": ("zoo:resnet_dynamic_hw", MIXED, ["--auto_set_dymdims_mode", "1"]),
+    "threads_2": ("zoo:resnet", SQUARE, ["--threads", "2", "--loop", "2"]),
+    "pipeline": ("zoo:resnet", SQUARE, ["--pipeline", "1", "--loop", "2"]),
+    "devices_0_1": ("zoo:resnet", SQUARE, ["--device", "0,1"]),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_cli_scenario_outputs_match_onnxruntime(cli, tmp_path: Path, scenario: str) -> None:
+    model, shapes, args = SCENARIOS[scenario]
+    data = ["--input", str(_images(tmp_path / "data", shapes))] if shapes else []
+    saved: dict[str, dict[str, np.ndarray]] = {}
+    for backend in ("cpu", "openvino"):
+        out = tmp_path / backend
+        r = run_ok(cli, tmp_path, "--model", model, "--backend", backend, *data, *args,
+                   "--output", str(out), "--outfmt", "NPY")
+        if backend == "openvino":
+            assert "engine: OpenVINO" in r.out and "precision f32" in r.out
+        saved[backend] = {
+            str(p.relative_to(out)).split("/", 1)[-1]: np.load(p, allow_pickle=False)
+            for p in out.rglob("*.npy") if "_summary" not in p.name
+        }
+    ref, ours = saved["cpu"], saved["openvino"]
+    assert ref and ours.keys() == ref.keys()
+    for name, want in ref.items():
+        got = ours[name]
+        assert got.shape == want.shape and got.dtype == want.dtype, name
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=name)
