@@ -128,7 +128,9 @@ class OvSession:
             np.copyto(view, a)
 
     def compute(self) -> None:
-        self._request.infer()
+        # share_outputs: infer() otherwise copies every output into new numpy arrays inside the
+        # timed call (on a 1x3x320x320 output that doubles a 150 us run); d2h copies them once.
+        self._request.infer(share_outputs=True)
 
     def d2h(self) -> list[np.ndarray]:
         req = self._request
@@ -141,7 +143,7 @@ class OvSession:
         if self._uncollected:
             self._collect()
         self._t0 = time.perf_counter_ns()
-        self._request.infer()
+        self._request.infer(share_outputs=True)
         self._t1 = time.perf_counter_ns()
         self._uncollected = True
 
