@@ -120,12 +120,13 @@ def benchmark_app_median(model: Path, seconds: float, precision: str) -> float |
     cmd += ["-m", str(model), "-d", "CPU", "-hint", "latency", "-infer_precision", precision,
             "-t", str(int(seconds))]
     p = subprocess.run(cmd, capture_output=True, text=True)
-    m = re.search(r"Median:\s+([0-9.]+) ms", p.stdout)
+    # benchmark_app prints the median in us below a millisecond, in ms above.
+    m = re.search(r"Median:\s+([0-9.]+) (ms|us)", p.stdout)
     if p.returncode != 0 or m is None:
         print(f"benchmark_app failed on {model.name}:\n{p.stdout[-2000:]}{p.stderr[-2000:]}",
               file=sys.stderr)
         return None
-    return float(m.group(1))
+    return float(m.group(1)) / (1000.0 if m.group(2) == "us" else 1.0)
 
 
 def has_bf16() -> bool:
