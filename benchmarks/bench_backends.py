@@ -106,7 +106,9 @@ def ais_bench_median(model: Path, seconds: float, work: Path, *args: str) -> flo
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "ais_bench", "--model", str(model), "--duration", str(seconds),
-           "--warmup_count", "20", "--output", str(out), "--output_dirname", "run", *args]
+           "--warmup_count", "20", "--output", str(out), "--output_dirname", "run",
+           # random, as benchmark_app fills its inputs, so both run on the same kind of data
+           "--pure_data_type", "random", *args]
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stdout}{p.stderr}")
