@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -34,6 +35,14 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from ais_bench import zoo
+
+# The ais_bench under test is this checkout's, not whichever one is installed.
+CHECKOUT_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p
+    ),
+}
 
 
 def _detector() -> onnx.ModelProto:
@@ -109,7 +118,7 @@ def ais_bench_median(model: Path, seconds: float, work: Path, *args: str) -> flo
            "--warmup_count", "20", "--output", str(out), "--output_dirname", "run",
            # random, as benchmark_app fills its inputs, so both run on the same kind of data
            "--pure_data_type", "random", *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=CHECKOUT_ENV)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stdout}{p.stderr}")
     doc = json.loads((out / "run_summary.json").read_text())
