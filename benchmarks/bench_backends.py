@@ -8,15 +8,19 @@ two 85-channel heads flattened and concatenated). Each cell is the median over `
 figure is the summary JSON's CPU_compute_time median, benchmark_app's its
 printed "Median" latency (-hint latency, one request, as ais_bench's loop runs one at a time).
 
-    python benchmarks/bench_backends.py [--seconds 3] [--rounds 3] [--models resnet,bert,detector]
+On a shared machine the load drifts between one command and the next, so the ais/bm columns are
+paired: the ratio of the two runs measured back to back in the same round (their order swapped
+every other round, so neither always runs first), then the median of those per-round ratios.
+The ratio of the two cell medians is printed beside it for reference.
 
-The machine is shared: run it once on a quiet machine, and read ratios, not absolute figures.
+    python benchmarks/bench_backends.py [--seconds 5] [--rounds 5] [--models resnet,bert,detector]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -31,6 +35,14 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from ais_bench import zoo
+
+# The ais_bench under test is this checkout's, not whichever one is installed.
+CHECKOUT_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")) if p
+    ),
+}
 
 
 def _detector() -> onnx.ModelProto:
@@ -103,8 +115,10 @@ def ais_bench_median(model: Path, seconds: float, work: Path, *args: str) -> flo
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "ais_bench", "--model", str(model), "--duration", str(seconds),
-           "--warmup_count", "20", "--output", str(out), "--output_dirname", "run", *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+           "--warmup_count", "20", "--output", str(out), "--output_dirname", "run",
+           # random, as benchmark_app fills its inputs, so both run on the same kind of data
+           "--pure_data_type", "random", *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=CHECKOUT_ENV)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stdout}{p.stderr}")
     doc = json.loads((out / "run_summary.json").read_text())
@@ -117,12 +131,13 @@ def benchmark_app_median(model: Path, seconds: float, precision: str) -> float |
     cmd += ["-m", str(model), "-d", "CPU", "-hint", "latency", "-infer_precision", precision,
             "-t", str(int(seconds))]
     p = subprocess.run(cmd, capture_output=True, text=True)
-    m = re.search(r"Median:\s+([0-9.]+) ms", p.stdout)
+    # benchmark_app prints the median in us below a millisecond, in ms above.
+    m = re.search(r"Median:\s+([0-9.]+) (ms|us)", p.stdout)
     if p.returncode != 0 or m is None:
         print(f"benchmark_app failed on {model.name}:\n{p.stdout[-2000:]}{p.stderr[-2000:]}",
               file=sys.stderr)
         return None
-    return float(m.group(1))
+    return float(m.group(1)) / (1000.0 if m.group(2) == "us" else 1.0)
 
 
 def has_bf16() -> bool:
@@ -149,8 +164,8 @@ def cells(bf16: bool) -> list[tuple[str, Callable[[Path, float, Path], float | N
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--models", default="resnet,bert,detector")
     args = ap.parse_args()
     measures = cells(has_bf16())
@@ -162,25 +177,31 @@ def main() -> None:
         # hits one round of each cell rather than all of one cell.
         for r in range(args.rounds):
             for name, path in models.items():
-                for col, measure in measures:
+                for col, measure in measures if r % 2 == 0 else measures[::-1]:
                     value = measure(path, args.seconds, work)
-                    if value is not None:
-                        samples.setdefault((name, col), []).append(value)
+                    samples.setdefault((name, col), []).append(
+                        float("nan") if value is None else value
+                    )
             print(f"round {r + 1} of {args.rounds} done", file=sys.stderr, flush=True)
     header = ["model", *(c for c, _ in measures)]
     ratios = [("ais/bm f32", "ais ov f32", "bm_app f32")]
     if len(measures) > 3:
         ratios.append(("ais/bm bf16", "ais ov bf16", "bm_app bf16"))
-    header += [r[0] for r in ratios]
+    header += [f"{r[0]} paired" for r in ratios] + [f"{r[0]} of medians" for r in ratios]
     rows = [header]
     for name in models:
-        med = {c: statistics.median(samples[(name, c)]) for c, _ in measures
-               if (name, c) in samples}
+        med = {c: statistics.median(v) for c, _ in measures
+               if (v := [x for x in samples[(name, c)] if x == x])}
         row = [name, *(f"{med[c]:.3f}" if c in med else "n/a" for c, _ in measures)]
+        for _, a, b in ratios:
+            paired = [x / y for x, y in zip(samples[(name, a)], samples[(name, b)], strict=True)
+                      if x == x and y == y]
+            row.append(f"{statistics.median(paired):.3f}" if paired else "n/a")
         row += [f"{med[a] / med[b]:.3f}" if a in med and b in med else "n/a" for _, a, b in ratios]
         rows.append(row)
     print(f"compute median, ms: median of {args.rounds} interleaved rounds of {args.seconds:g} s "
-          "(ais/bm: ais_bench on OpenVINO over benchmark_app, same precision, latency hint)")
+          "(ais/bm: ais_bench on OpenVINO over benchmark_app, same precision, latency hint; "
+          "paired: median of the per-round ratios)")
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for i, r in enumerate(rows):
         print("| " + " | ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) + " |")

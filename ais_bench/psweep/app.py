@@ -223,6 +223,7 @@ class Sweep:
             max_abs=max((o.max_abs for o in outs), default=None),
             cosine=min((o.cosine for o in outs), default=None),
             top1=min(top1) if top1 else None,
+            atol=result.tolerance.atol, rtol=result.tolerance.rtol,
         )
 
     def reference_run(self, key: tuple[tuple[str, str], ...]):

@@ -26,6 +26,10 @@ class Accuracy:
     cosine: float | None = None
     top1: float | None = None
     note: str | None = None
+    # The tolerance it was judged with: the configuration's precision's default unless
+    # --atol/--rtol set it, so a bf16 row is held to bf16's tolerance, not f32's.
+    atol: float | None = None
+    rtol: float | None = None
 
     @property
     def honest(self) -> bool:
@@ -65,6 +69,7 @@ class Row:
             "accuracy": None if a is None else {
                 "verdict": a.verdict, "reference": a.reference, "max_abs": _finite(a.max_abs),
                 "cosine": _finite(a.cosine), "top1": _finite(a.top1), "note": a.note,
+                "atol": a.atol, "rtol": a.rtol,
             },
             "honest": self.honest,
             "pareto": self.pareto,

@@ -325,9 +325,12 @@ def test_op_openvino_cannot_convert(cli, tmp_path: Path) -> None:
     assert len(line) < 500
 
 
-def test_precision_on_onnxruntime_is_refused(cli, tmp_path: Path) -> None:
-    line = one_line_error(cli("--model", "zoo:tiny", "--precision", "bf16", cwd=tmp_path))
-    assert "--backend cpu" in line and "--backend openvino" in line
+@pytest.mark.parametrize(("backend", "precision"), [("cpu", "bf16"), ("ort-openvino", "f16")])
+def test_precision_on_onnxruntime_is_refused(cli, tmp_path: Path, backend: str,
+                                             precision: str) -> None:
+    line = one_line_error(cli("--model", "zoo:tiny", "--backend", backend, "--precision",
+                              precision, cwd=tmp_path))
+    assert f"--backend {backend}" in line and f"--backend openvino for {precision}" in line
 
 
 def test_openvino_options_need_the_backend(cli, tmp_path: Path) -> None:
@@ -361,3 +364,95 @@ def test_infer_session_backend_openvino(zoo_path) -> None:
         np.testing.assert_allclose(s.infer([x])[0], ref.infer([x])[0], rtol=RTOL, atol=ATOL)
         assert len(s.summary().exec_time_list) == 1
     ref.free_resource()
+
+
+def test_infer_session_raw_tensor_path_on_openvino(zoo_path) -> None:
+    """The original's raw path (create_tensor_from_arrays_to_device, run, convert_tensors_to_*)
+    on OpenVINO: host arrays stand in for device tensors, and the figures match ONNX Runtime."""
+    from ais_bench.infer.interface import InferSession
+
+    model = str(zoo_path("multi_io_dynamic"))
+    rng = np.random.default_rng(7)
+    feeds = {
+        "image": rng.standard_normal((2, 3, 5, 7)).astype(np.float32),
+        "tokens": rng.integers(0, 100, (2, 4)).astype(np.int64),
+        "scale": np.array(1.5, np.float32),
+    }
+    with InferSession(0, model) as ref:
+        want = ref.infer(list(feeds.values()), "dymshape")
+    with InferSession(0, model, loop=3, backend="openvino") as s:
+        tensors = s.create_tensor_from_arrays_to_device(list(feeds.values()))
+        assert [t.shape for t in tensors] == [a.shape for a in feeds.values()]
+        outs = s.run(tensors)
+        assert len(s.sumary().exec_time_list) == 3
+        # Outputs of one run stay valid after the next.
+        again = s.run(dict(zip(feeds, tensors, strict=True)))
+        for got, w in zip(s.convert_tensors_to_arrays(outs), want, strict=True):
+            assert got.shape == w.shape
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+        host = s.convert_tensors_to_host(again)
+        np.testing.assert_allclose(np.asarray(host[0]), want[0], rtol=RTOL, atol=ATOL)
+        arrays = s.run(list(feeds.values()), out_array=True)
+        assert all(isinstance(a, np.ndarray) for a in arrays)
+        # OpenVINO's own tensors are taken as they are, and checked like ONNX Runtime's.
+        native = [ov.Tensor(a) for a in feeds.values()]
+        for got, w in zip(s.run(native, out_array=True), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+        wrong = ov.Tensor(feeds["tokens"].astype(np.int32))
+        with pytest.raises(ValueError, match="'tokens' expects int64 tensors"):
+            s.run([native[0], wrong, native[2]])
+        for got, w in zip(s.infer(tensors, "dymshape"), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=RTOL, atol=ATOL)
+
+
+# -- every CLI scenario: OpenVINO's saved outputs against ONNX Runtime's ----------------------
+
+
+def _images(folder: Path, shapes: list[tuple[int, ...]]) -> Path:
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(11)
+    for i, shape in enumerate(shapes):
+        np.save(folder / f"img{i}.npy", rng.standard_normal(shape).astype("f4"))
+    return folder
+
+
+SQUARE = [(1, 3, 224, 224)] * 3
+MIXED = [(1, 3, 224, 224), (2, 3, 96, 64), (1, 3, 40, 48)]
+SCENARIOS = {
+    "pure_loop_warmup": ("zoo:resnet", None, ["--loop", "3", "--warmup_count", "2"]),
+    "dymBatch": ("zoo:resnet_dynamic", None, ["--dymBatch", "2"]),
+    "dymHW": ("zoo:resnet_dynamic_hw", None, ["--dymBatch", "1", "--dymHW", "64,96"]),
+    "dymDims": ("zoo:multi_io_dynamic", None, ["--dymDims", "image:2,3,5,7;tokens:2,4"]),
+    "dymShape": ("zoo:bert_dynamic", None,
+                 ["--dymShape", "input_ids:1,16;input_mask:1,16;segment_ids:1,16"]),
+    "dymShape_range": ("zoo:multi_io_dynamic", None,
+                       ["--dymShape_range", "image:1~2,3,4,4;tokens:1,3"]),
+    "auto_dymshape": ("zoo:resnet_dynamic_hw", MIXED, ["--auto_set_dymshape_mode", "1"]),
+    "auto_dymdims": ("zoo:resnet_dynamic_hw", MIXED, ["--auto_set_dymdims_mode", "1"]),
+    "threads_2": ("zoo:resnet", SQUARE, ["--threads", "2", "--loop", "2"]),
+    "pipeline": ("zoo:resnet", SQUARE, ["--pipeline", "1", "--loop", "2"]),
+    "devices_0_1": ("zoo:resnet", SQUARE, ["--device", "0,1"]),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_cli_scenario_outputs_match_onnxruntime(cli, tmp_path: Path, scenario: str) -> None:
+    model, shapes, args = SCENARIOS[scenario]
+    data = ["--input", str(_images(tmp_path / "data", shapes))] if shapes else []
+    saved: dict[str, dict[str, np.ndarray]] = {}
+    for backend in ("cpu", "openvino"):
+        out = tmp_path / backend
+        r = run_ok(cli, tmp_path, "--model", model, "--backend", backend, *data, *args,
+                   "--output", str(out), "--outfmt", "NPY")
+        if backend == "openvino":
+            assert "engine: OpenVINO" in r.out and "precision f32" in r.out
+        saved[backend] = {
+            str(p.relative_to(out)).split("/", 1)[-1]: np.load(p, allow_pickle=False)
+            for p in out.rglob("*.npy") if "_summary" not in p.name
+        }
+    ref, ours = saved["cpu"], saved["openvino"]
+    assert ref and ours.keys() == ref.keys()
+    for name, want in ref.items():
+        got = ours[name]
+        assert got.shape == want.shape and got.dtype == want.dtype, name
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=name)

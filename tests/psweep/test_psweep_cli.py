@@ -210,3 +210,38 @@ def test_a_reference_outside_the_sweep_runs_once_and_passes_an_equal_model(cli, 
     strict = cli(*SHORT, "--sweep", f"model={bad}", "--sweep_reference", f"model={good}",
                  "--output", "out", "--output_dirname", "t", cwd=tmp_path)
     assert strict.rc == 1 and "no configuration both ran and matched the reference" in strict.err
+
+
+def test_backend_by_precision_skips_what_a_backend_cannot_and_checks_openvino(cli, tmp_path):
+    ov = pytest.importorskip("openvino")
+    bf16 = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    r = cli("--model", "zoo:tiny", *SHORT, "--sweep", "backend=cpu,openvino",
+            "precision=f32,bf16", "--output", "out", "--output_dirname", "s", cwd=tmp_path)
+    assert r.rc == 0, r.err
+    rows = {(x["overrides"]["backend"], x["overrides"]["precision"]): x
+            for x in load(tmp_path / "out" / "s")["rows"]}
+    assert len(rows) == 4
+    ref = rows["cpu", "f32"]
+    assert ref["status"] == "ok" and ref["accuracy"]["verdict"] == "ref"
+    # ONNX Runtime cannot run bf16: listed, with the run's own reason, never dropped.
+    skipped = rows["cpu", "bf16"]
+    assert skipped["status"] == "skipped" and skipped["accuracy"] is None
+    assert "--backend openvino for bf16" in skipped["reason"]
+    assert r.line(f"skipped: {skipped['id']}").endswith(skipped["reason"])
+    # Each OpenVINO row is compared with the ONNX Runtime f32 run, at its precision's tolerance.
+    f32 = rows["openvino", "f32"]
+    assert f32["status"] == "ok"
+    acc = f32["accuracy"]
+    assert acc["verdict"] == "PASS" and acc["reference"] == ref["id"]
+    assert acc["max_abs"] < 1e-4 and acc["cosine"] > 0.9999 and acc["atol"] == 1e-5
+    ov16 = rows["openvino", "bf16"]
+    if bf16:
+        a16 = ov16["accuracy"]
+        assert ov16["status"] == "ok" and a16["reference"] == ref["id"]
+        assert a16["verdict"] in ("PASS", "FAIL") and a16["atol"] == 1e-2
+        assert a16["max_abs"] is not None and a16["cosine"] > 0.99
+        assert ov16["honest"] == (a16["verdict"] == "PASS")
+    else:  # a CPU without bf16: refused, never reported as bf16
+        assert ov16["status"] == "skipped" and "no BF16 support" in ov16["reason"]
+    line = next(ln for ln in r.out.splitlines() if f" {f32['id']} " in ln)
+    assert "openvino" in line and "PASS" in line
