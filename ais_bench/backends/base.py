@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ais_bench.errors import UserError
 from ais_bench.tensors import Dim, TensorSpec
 
 __all__ = ["Backend", "Dim", "EngineConfig", "GraphRunner", "Session", "TensorSpec"]
@@ -114,6 +115,32 @@ class Session(Protocol):
     def __enter__(self) -> Session: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+
+class StagedInfer:
+    """What every engine's session does the same way on top of its own stage/h2d/compute/d2h:
+    one untimed round trip, and the --outputSize budgets checked against the outputs."""
+
+    outputs: list[TensorSpec]
+    output_sizes: tuple[int, ...] | None = None
+
+    def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Each engine's own stage, h2d, compute and d2h, in one call."""
+        self.stage(arrays)  # type: ignore[attr-defined]
+        self.h2d()  # type: ignore[attr-defined]
+        self.compute()  # type: ignore[attr-defined]
+        return self.d2h()  # type: ignore[attr-defined]
+
+    def set_output_sizes(self, sizes: tuple[int, ...] | None) -> None:
+        """Byte budgets, one per output, for bind_output_buffers (None: engine-allocated)."""
+        if sizes is not None and len(sizes) != len(self.outputs):
+            names = ", ".join(s.name for s in self.outputs)
+            raise UserError(
+                f"--outputSize gives {len(sizes)} size(s) but the model has "
+                f"{len(self.outputs)} output(s) ({names}): give one byte count per output"
+            )
+        self.output_sizes = sizes
 
 
 class GraphRunner(Protocol):

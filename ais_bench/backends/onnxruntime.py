@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.base import Backend, Dim, EngineConfig, TensorSpec
+from ais_bench.backends.base import Backend, Dim, EngineConfig, StagedInfer, TensorSpec
 from ais_bench.backends.onnx_model import check_path
 from ais_bench.errors import UserError
 
@@ -81,7 +81,7 @@ def spec_from_arg(arg: Any) -> TensorSpec:
     return TensorSpec(arg.name, dtype, tuple(_dim(d) for d in arg.shape))
 
 
-class OrtSession:
+class OrtSession(StagedInfer):
     """A model loaded in ONNX Runtime with device buffers bound through IO binding."""
 
     def __init__(self, sess: Any, backend: Backend, device_id: int) -> None:
@@ -148,23 +148,7 @@ class OrtSession:
             return [np.array(v.numpy()) for v in values]
         return [v.numpy() for v in values]
 
-    def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        self.stage(arrays)
-        self.h2d()
-        self.compute()
-        return self.d2h()
-
     # -- --outputSize: preallocated outputs ----------------------------------------------------
-    def set_output_sizes(self, sizes: tuple[int, ...] | None) -> None:
-        """Byte budgets, one per output, for bind_output_buffers (None: engine-allocated)."""
-        if sizes is not None and len(sizes) != len(self.outputs):
-            names = ", ".join(s.name for s in self.outputs)
-            raise UserError(
-                f"--outputSize gives {len(sizes)} size(s) but the model has "
-                f"{len(self.outputs)} output(s) ({names}): give one byte count per output"
-            )
-        self.output_sizes = sizes
-
     def bind_output_buffers(self, observed: bool = True) -> None:
         """Bind preallocated outputs of the shapes the last run produced, where they fit.
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.base import Backend, EngineConfig, TensorSpec
+from ais_bench.backends.base import Backend, EngineConfig, StagedInfer, TensorSpec
 from ais_bench.backends.openvino_compile import (
     PRECISIONS,
     Compiled,
@@ -34,7 +34,6 @@ from ais_bench.backends.openvino_compile import (
     spec_of,
 )
 from ais_bench.backends.openvino_profile import trace_events
-from ais_bench.errors import UserError
 
 __all__ = ["PRECISIONS", "OvOptions", "OvSession", "check_precision", "open_ov_session"]
 
@@ -49,7 +48,7 @@ def open_ov_session(options: OvOptions) -> OvSession:
     return session
 
 
-class OvSession:
+class OvSession(StagedInfer):
     """A compiled model and one infer request with its own input tensors."""
 
     def __init__(self, shared: Compiled) -> None:
@@ -157,22 +156,7 @@ class OvSession:
         self._shared.runs.append((self._t0, self._t1, list(self._request.profiling_info)))
         self._uncollected = False
 
-    def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        self.stage(arrays)
-        self.h2d()
-        self.compute()
-        return self.d2h()
-
     # -- --outputSize: preallocated outputs --------------------------------------------------
-    def set_output_sizes(self, sizes: tuple[int, ...] | None) -> None:
-        if sizes is not None and len(sizes) != len(self.outputs):
-            names = ", ".join(s.name for s in self.outputs)
-            raise UserError(
-                f"--outputSize gives {len(sizes)} size(s) but the model has "
-                f"{len(self.outputs)} output(s) ({names}): give one byte count per output"
-            )
-        self.output_sizes = sizes
-
     def bind_output_buffers(self, observed: bool = True) -> None:
         """Give the request output tensors of the last run's shapes where they fit the budget.
 
