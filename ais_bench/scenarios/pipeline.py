@@ -192,9 +192,7 @@ def run_pipeline(
         interrupted = interrupted or stopped
     stamps = done.columns()
     wall = time.perf_counter() - start
-    t = finish(
-        stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    return finish(
+        stamps, PIPELINE_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms,
+        pipeline_tracks(stamps), warmups,
     )
-    t.stamps = pipeline_tracks(stamps)
-    t.warmup_ms = warmups
-    return t

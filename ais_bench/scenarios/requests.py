@@ -17,6 +17,7 @@ import numpy as np
 from ais_bench.backends.base import Session
 from ais_bench.errors import UserError
 from ais_bench.inputs.batch import Batch
+from ais_bench.report.stamps import RunStamps
 from ais_bench.scenarios.base import (
     OutputSink,
     Progress,
@@ -224,9 +225,11 @@ def finish(
     interrupted: bool,
     state: RunState,
     first_run_ms: float | None = None,
+    tracks: RunStamps | None = None,
+    warmup_ms: Sequence[float] = (),
 ) -> Timings:
-    """Timings of overlapped requests; a bad input met by a stage is raised as the plain
-    one-line error."""
+    """Timings of overlapped requests, with the warm-up and the per-thread stamps the report
+    draws; a bad input met by a stage is raised as the plain one-line error."""
     if state.error is not None and isinstance(state.error, UserError):
         raise state.error
     rows, latency = request_stages(stamps, stages)
@@ -234,6 +237,8 @@ def finish(
         rows, work.done, planned, wall_s, cpu_s, interrupted, state.error, latency
     )
     timings.first_run_ms = first_run_ms
+    timings.stamps = tracks
+    timings.warmup_ms = list(warmup_ms)
     if work.windows is not None:
         timings.windows = work.windows.result(interrupted)
     return timings

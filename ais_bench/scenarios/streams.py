@@ -88,9 +88,7 @@ def run_streams(
     columns = [r.columns() for r in recs]
     stamps = np.concatenate(columns, axis=1)
     wall = time.perf_counter() - start
-    t = finish(
-        stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms
+    return finish(
+        stamps, LOOP_STAGES, work, plan.count, wall, cpu_s, interrupted, state, first_ms,
+        stream_tracks(columns), warmups,
     )
-    t.stamps = stream_tracks(columns)
-    t.warmup_ms = warmups
-    return t
