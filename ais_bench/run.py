@@ -80,7 +80,7 @@ def run_device(
     """
     facts = RunFacts.gather(cfg, cores)
     if cfg.scenario.kind == "shape_sweep":
-        return _run_shape_sweep(cfg, facts)
+        return _run_shape_sweep(cfg, facts, ready)
     insp = prepare_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:
@@ -415,8 +415,11 @@ def make_report(
     return Report(**fields)
 
 
-def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
-    """--dymShape_range: every shape's own block as it finishes, then the table."""
+def _run_shape_sweep(
+    cfg: RunConfig, facts: RunFacts, ready: Callable[[], None] | None = None
+) -> Report:
+    """--dymShape_range: every shape's own block as it finishes, then the table. `ready` as
+    run_device says: the launcher's other workers wait on it before their first shape."""
     assert cfg.dymShape_range is not None
     start = time.time()
     out: OutputDir | None = None
@@ -436,6 +439,8 @@ def _run_shape_sweep(cfg: RunConfig, facts: RunFacts) -> Report:
             outputs.clear_earlier(out)
             log.info("output path:%s", out.folder)
         log.info("dymShape_range: %d shape(s) to run", total)
+        if ready is not None:
+            ready()
         width = len(str(total - 1))
 
         def batches(p: shape_sweep.SweepShape) -> InputPlan:

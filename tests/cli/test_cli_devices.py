@@ -233,3 +233,13 @@ def test_input_files_are_split_between_devices_each_once(cli, tmp_path, zoo_path
     assert sorted(inferred) == sorted(str(data / f"{k}.npy") for k in range(5))
     counts = [len(d["report"]["filesinfo"]) for d in top["devices"]]
     assert counts == [3, 2]
+
+
+def test_shape_range_on_two_devices_starts_both_together(cli, tmp_path):
+    # Each worker's sweep must pass the launcher's start barrier, or the others wait on it.
+    rng = "input_ids:1,8;input_mask:1,8;segment_ids:1,8"
+    r = cli("--model", "zoo:bert_dynamic", "--device", "0,1", "--dymShape_range", rng,
+            "--loop", "2", "--output", tmp_path, timeout=120)
+    assert r.rc == 0, r.text
+    assert r.out.count("dyshape_range Performance Summary") == 2
+    assert sorted(closing(r.out)) == [0, 1]
