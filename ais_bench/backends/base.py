@@ -3,6 +3,7 @@ the traits a backend declares."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 
 from ais_bench.errors import UserError
 from ais_bench.tensors import Dim, TensorSpec
+
+log = logging.getLogger("ais_bench")
 
 __all__ = ["Backend", "Dim", "EngineConfig", "GraphRunner", "Session", "TensorSpec"]
 
@@ -124,6 +127,27 @@ class StagedInfer:
 
     outputs: list[TensorSpec]
     output_sizes: tuple[int, ...] | None = None
+    _prealloc_shapes: list[tuple[int, ...] | None] | None = None
+
+    def _wants_output_binding(self, observed: bool) -> bool:
+        """Whether bind_output_buffers has budgets and a run at the staged shapes to learn from;
+        the output shapes are only known from such a run."""
+        if self.output_sizes is None:
+            return False
+        if not observed:
+            log.debug(
+                "--outputSize: no warm-up run to learn the output shapes; outputs stay "
+                "engine-allocated (use --warmup_count 1 or more)"
+            )
+            return False
+        return True
+
+    def _bound_for(self, shapes: list[tuple[int, ...]]) -> bool:
+        """Whether the preallocated outputs already fit these output shapes."""
+        bound = self._prealloc_shapes
+        return bound is not None and all(
+            b is None or b == sh for b, sh in zip(bound, shapes, strict=True)
+        )
 
     def infer(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         """Each engine's own stage, h2d, compute and d2h, in one call."""

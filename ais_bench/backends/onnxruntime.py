@@ -156,22 +156,14 @@ class OrtSession(StagedInfer):
         run at the staged input shapes (`observed`). An output larger than its budget stays
         engine-allocated; --debug says so. Untimed: call it between runs.
         """
+        if not self._wants_output_binding(observed):
+            return
         sizes = self.output_sizes
-        if sizes is None:
-            return
-        if not observed:
-            log.debug(
-                "--outputSize: no warm-up run to learn the output shapes; outputs stay "
-                "engine-allocated (use --warmup_count 1 or more)"
-            )
-            return
+        assert sizes is not None
         values = self._binding.get_outputs()
         shapes = [tuple(v.shape()) for v in values]
-        bound_now = self._prealloc_shapes
-        if bound_now is not None and all(
-            b is None or b == sh for b, sh in zip(bound_now, shapes, strict=True)
-        ):
-            return  # already bound for these shapes
+        if self._bound_for(shapes):
+            return
         ort = self._ort
         self._binding.clear_binding_outputs()
         bound: list[tuple[int, ...] | None] = []

@@ -162,21 +162,14 @@ class OvSession(StagedInfer):
 
         As on ONNX Runtime, the shapes are learnt from a run at the staged input shapes.
         """
+        if not self._wants_output_binding(observed):
+            return
         sizes = self.output_sizes
-        if sizes is None:
-            return
-        if not observed:
-            log.debug(
-                "--outputSize: no warm-up run to learn the output shapes; outputs stay "
-                "engine-allocated (use --warmup_count 1 or more)"
-            )
-            return
+        assert sizes is not None
         req = self._request
         tensors = [req.get_output_tensor(i) for i in range(len(self.outputs))]
         shapes = [tuple(t.shape) for t in tensors]
-        if self._prealloc_shapes is not None and all(
-            b is None or b == sh for b, sh in zip(self._prealloc_shapes, shapes, strict=True)
-        ):
+        if self._bound_for(shapes):
             return
         bound: list[tuple[int, ...] | None] = []
         for i, (spec, t, shape, budget) in enumerate(
