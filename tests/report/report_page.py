@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
 
 
 @dataclass
@@ -113,3 +117,19 @@ class Page(HTMLParser):
 
     def svg_text(self, cid: str) -> str:
         return "\n".join(self.charts[cid].texts)
+
+
+def run_kinds(
+    cli: Callable, root: Path, runs: Mapping[str, Sequence[str]], *extra: str
+) -> Path:
+    """Run each kind of run once into root/out (NAME_summary.json each), with two input
+    folders in/x and in/y of three samples for the runs that read files."""
+    for d in ("in/x", "in/y"):
+        (root / d).mkdir(parents=True)
+    for k in range(3):
+        np.save(root / f"in/x/{k}.npy", np.full((1, 16), k, np.float32))
+        np.save(root / f"in/y/{k}.npy", np.ones((1, 16), np.float32))
+    for name, args in runs.items():
+        r = cli(*args, *extra, "--output", "out", "--output_dirname", name, cwd=root)
+        assert r.rc == 0, r.text
+    return root / "out"

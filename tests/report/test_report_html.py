@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_page import Page
+from report_page import Page, run_kinds
 
 from ais_bench.report import html as report_html
 
@@ -33,16 +33,7 @@ SUMMARY_RUNS = {
 @pytest.fixture(scope="module")
 def runs(cli, tmp_path_factory) -> Path:
     """One folder holding the summary of each kind of run (run once for the module)."""
-    root = tmp_path_factory.mktemp("runs")
-    for d in ("in/x", "in/y"):
-        (root / d).mkdir(parents=True)
-    for k in range(3):
-        np.save(root / f"in/x/{k}.npy", np.full((1, 16), k, np.float32))
-        np.save(root / f"in/y/{k}.npy", np.ones((1, 16), np.float32))
-    for name, args in SUMMARY_RUNS.items():
-        r = cli(*args, "--output", "out", "--output_dirname", name, cwd=root)
-        assert r.rc == 0, r.text
-    return root / "out"
+    return run_kinds(cli, tmp_path_factory.mktemp("runs"), SUMMARY_RUNS)
 
 
 def summary(runs: Path, name: str) -> dict:

@@ -8,9 +8,8 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from report_page import Page
+from report_page import Page, run_kinds
 
 from ais_bench.report import html as report_html
 
@@ -34,16 +33,7 @@ TRACKS = {
 
 @pytest.fixture(scope="module")
 def runs(cli, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("wired")
-    for d in ("in/x", "in/y"):
-        (root / d).mkdir(parents=True)
-    for k in range(3):
-        np.save(root / f"in/x/{k}.npy", np.full((1, 16), k, np.float32))
-        np.save(root / f"in/y/{k}.npy", np.ones((1, 16), np.float32))
-    for name, args in RUNS.items():
-        r = cli(*args, "--trace", "1", "--output", "out", "--output_dirname", name, cwd=root)
-        assert r.rc == 0, r.text
-    return root / "out"
+    return run_kinds(cli, tmp_path_factory.mktemp("wired"), RUNS, "--trace", "1")
 
 
 def summary(runs: Path, name: str) -> dict:
