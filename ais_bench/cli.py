@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ais_bench import backends, psweep
+from ais_bench import backends, loadgen_options, psweep
 from ais_bench.compare import options as compare_options
 from ais_bench.compare import summary as compare_summary
 from ais_bench.config import (
@@ -37,7 +37,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import Report, cold, glance
+from ais_bench.report import Report, cold, glance, loadgen
 from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
@@ -319,6 +319,7 @@ def build_parser() -> Parser:
     _add_auto_shape_options(p)
     _add_scaling_options(p)
     compare_options.add_options(p, switch)
+    loadgen_options.add_options(p, switch)
     _add_window_options(p)
     psweep.add_options(p)
     return p
@@ -592,6 +593,7 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         window_count=ns.window_count,
         max_windows=ns.max_windows,
         stability_percentile=ns.stability_percentile,
+        mlperf=loadgen_options.from_namespace(ns),
     )
 
 
@@ -737,7 +739,19 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
     if compare_error:
         print(f"[ERROR] {compare_error}", file=sys.stderr)
         return UserError.exit_code
-    return compare_summary.exit_code(report.inspection)
+    return compare_summary.exit_code(report.inspection) or _loadgen_code([report.mlperf])
+
+
+def _loadgen_code(results: list[dict | None]) -> int:
+    """--scenario: an INVALID LoadGen result is a finished run with its own exit code."""
+    bad = [m for m in results if loadgen.invalid(m)]
+    if not bad:
+        return 0
+    log.warning(
+        "LoadGen judged the run %s (reasons above; its logs are kept): exit code %d",
+        bad[0].get("result"), loadgen_options.EXIT_INVALID,
+    )
+    return loadgen_options.EXIT_INVALID
 
 
 def _print_saved_reports(reports: dict[str, str]) -> None:
@@ -788,6 +802,9 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     for line in multi.closing_lines():
         print(line, flush=True)
     log.info("summary throughput:%s", multi.total_throughput)
+    fleet = [o.report.mlperf for o in multi.outcomes if o.report and o.report.mlperf]
+    for line in loadgen.fleet_lines(fleet):
+        log.info("%s", line)
     for o in multi.outcomes:  # each worker is its own process: its own load and memory
         measured = cold.line(o.report.cold_start, o.report.memory) if o.report else None
         if measured:
@@ -806,4 +823,4 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
         return UserError.exit_code
     if multi.interrupted or any(o.report and o.report.interrupted for o in multi.outcomes):
         return EXIT_INTERRUPTED
-    return 0
+    return _loadgen_code(list(fleet))

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ais_bench import acl_json, backends, shapes
+from ais_bench import acl_json, backends, loadgen_options, shapes
 from ais_bench.acl_json import AclConfig, DumpTarget
 from ais_bench.backends.base import EngineConfig
 from ais_bench.errors import UserError
@@ -117,9 +117,13 @@ class RunConfig:
     atol: float | str | None = None  # None: the precision's default
     rtol: float | str | None = None
     compare_layers: bool = False
+    # -- --scenario: the run under MLCommons LoadGen (loadgen_options.py holds its options) --
+    mlperf: loadgen_options.LoadgenConfig | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "devices", device_ids(self.devices))
+        if isinstance(self.mlperf, dict):  # the Python API may pass the settings as a dict
+            object.__setattr__(self, "mlperf", loadgen_options.LoadgenConfig(**self.mlperf))
         self._parse_dynamic_shapes()
         object.__setattr__(self, "input", input_paths(self.input))
         self.validate()
@@ -224,6 +228,11 @@ class RunConfig:
                 f"--output_dirname must be a plain folder name (no '/'), got {name!r}",
             )
         self._validate_reports()
+        loadgen_options.check_run(self.mlperf, {
+            "--pipeline": self.pipeline, "--dymShape_range": self.dymShape_range is not None,
+            "--duration": self.duration is not None, "--loop": self.loop != 1,
+            "--stability_percentage": self.stability_percentage is not None,
+        })
         # --- profiler, dump, acl.json ---
         acl_path = None if self.acl_json_path is None else Path(self.acl_json_path)
         if acl_path is None:

@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from ais_bench.report.text import describe_model
 from ais_bench.scenarios import shape_sweep
 from ais_bench.scenarios.base import OutputSink, Timings
 from ais_bench.scenarios.loop import run_loop
+from ais_bench.scenarios.mlperf.harness import run_loadgen
 from ais_bench.scenarios.pipeline import run_pipeline
 from ais_bench.scenarios.streams import run_streams
 
@@ -143,7 +145,8 @@ def run_device(
                 if ready is not None:
                     ready()
                 timings = run_scenario(
-                    cfg, session, timed_plan, sink if background is not None else None
+                    cfg, session, timed_plan, sink if background is not None else None,
+                    loadgen_folder(cfg, out),
                 )
                 fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
                     [a.shape for a in session.staged_arrays()]
@@ -174,6 +177,7 @@ def run_device(
                         compared = checker.run(
                             session, lambda: input_plan.plan(cfg.data, session.inputs)[0],
                             out.root / f"{out.name}{CSV_SUFFIX}" if out is not None else None,
+                            timings.loadgen.outputs if timings.loadgen is not None else None,
                         )
                     except KeyboardInterrupt:  # what was measured is still summarised
                         timings.interrupted = True
@@ -245,6 +249,7 @@ def run_device(
         windows=timings.windows,
         **measured(load_ms, timings, memory0, session.provider),
         fed_shapes=fed,
+        mlperf=timings.loadgen.result if timings.loadgen is not None else None,
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
@@ -291,18 +296,35 @@ def save_summary(report: Report, path: Path) -> Report:
     return report
 
 
+def loadgen_folder(cfg: RunConfig, out: OutputDir | None) -> Path | None:
+    """Where LoadGen writes its logs: the run's result folder, or (without --output) a new
+    temporary folder, named in the log so its files can still be read."""
+    if cfg.mlperf is None:
+        return None
+    if out is not None:
+        return out.folder
+    return Path(tempfile.mkdtemp(prefix="ais_bench_mlperf_"))
+
+
 def run_scenario(
-    cfg: RunConfig, session: Session, plan: InputPlan, sink: OutputSink | None
+    cfg: RunConfig, session: Session, plan: InputPlan, sink: OutputSink | None,
+    loadgen_dir: Path | None = None,
 ) -> Timings:
     """The scenario cfg asks for, on `session` and the sessions (or buffer sets) it needs."""
     sc = cfg.scenario
-    if sc.kind == "loop":
+    if sc.kind == "loop" and cfg.mlperf is None:
         return run_loop(session, plan, sink, sc)
     extra: list[Session] = []
     try:
         for _ in range(sc.threads - 1):
             extra.append(backends.open_stream(cfg.engine, session))
         sessions = [session, *extra]
+        if cfg.mlperf is not None:
+            assert loadgen_dir is not None
+            return run_loadgen(
+                sessions, plan, sc, cfg.mlperf, loadgen_dir, Path(cfg.model).stem,
+                accuracy=cfg.compare is not None, sink=sink,
+            )
         if sc.kind == "streams":
             return run_streams(sessions, plan, sink, sc)
         # One buffer set per compute thread, plus one each for h2d and d2h to work on.

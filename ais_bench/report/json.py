@@ -145,6 +145,7 @@ def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[s
         "detail": detail,
         "stability": {**r.compute.stability_json(), "warning": r.stability_warning()},
         **({"windows": r.windows} if r.windows is not None else {}),
+        **({"mlperf": r.mlperf} if r.mlperf is not None else {}),
         "cold_start": r.cold_start,
         "memory": r.memory,
         "provenance": r.provenance,
@@ -213,6 +214,7 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         "reports": dict(data.get("reports") or {}),
         # Absent from summaries written before they were recorded.
         "windows": data.get("windows"),
+        "mlperf": data.get("mlperf"),
         "cold_start": data.get("cold_start"),
         "memory": data.get("memory"),
         "provenance": data.get("provenance") or {},

@@ -136,6 +136,8 @@ class Report:
     cold_start: dict[str, Any] | None = None  # load (session creation), first inference
     memory: dict[str, Any] | None = None  # peak RSS, its growth, GPU memory where known
     provenance: dict[str, Any] = field(default_factory=dict)  # what a fair diff checks
+    # --scenario: LoadGen's result (VALID/INVALID, reasons, percentiles, QPS, peak search)
+    mlperf: dict[str, Any] | None = None
 
     @property
     def compute_label(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ais_bench.report import cold
+from ais_bench.report import cold, loadgen
 from ais_bench.report.stats import Stats, percentile_label
 from ais_bench.tensors import TensorSpec
 
@@ -123,6 +123,8 @@ def extra_lines(r: Report) -> list[str]:
             out.append(stats_line(r.latency, "request_latency"))
             if r.latency.percentiles:
                 out.append(percentiles_line(r.latency, "request_latency"))
+    if r.mlperf is not None:
+        out += loadgen.lines(r.mlperf)
     if r.duration_s is not None:
         out.append(
             f"timed run: {r.duration_s:g} s asked, {r.span_s:.6g} s measured, "

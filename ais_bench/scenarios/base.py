@@ -126,6 +126,7 @@ class Timings:
     # The first warm-up run (h2d, compute, d2h) timed on its own; None without a warm-up.
     first_run_ms: float | None = None
     windows: dict[str, Any] | None = None  # --stability_percentage: each window and the outcome
+    loadgen: Any = None  # --scenario: scenarios.mlperf.harness.LoadgenOutcome
 
 
 @dataclass

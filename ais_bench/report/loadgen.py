@@ -1,0 +1,74 @@
+"""--scenario's result as printed lines: one LoadGen test at a glance, and a fleet's total."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+TAG = "mlperf"
+_SHOWN = ("50.00", "90.00", "95.00", "99.00", "99.90")
+
+
+def lines(m: dict[str, Any]) -> list[str]:
+    """The summary lines of one LoadGen result (the summary JSON's `mlperf` entry)."""
+    head = m.get("headline")
+    figure = f" ({head['name']} {_fmt(head['value'])}{' ms' if head['unit'] == 'ms' else ''})" \
+        if head else ""
+    out = [f"{TAG}: {m.get('scenario')} {m.get('mode')}: {m.get('result')}{figure}"]
+    out += [f"{TAG}: reason: {r}" for r in m.get("reasons", ())]
+    lat = m.get("latency_ms")
+    if lat:
+        pct = lat["percentiles"]
+        shown = " ".join(f"p{_pct(k)} {_fmt(pct[k])}" for k in _SHOWN if k in pct)
+        st = m.get("settings") or {}
+        bound = ""
+        if m.get("scenario") == "Server" and st.get("target_latency_ms"):
+            bound = (f" (bound {_fmt(st['target_latency_ms'])} ms at "
+                     f"p{_fmt(100 * (st.get('target_latency_percentile') or 0.99))})")
+        out.append(f"{TAG}: latency ms: min {_fmt(lat['min'])} mean {_fmt(lat['mean'])} "
+                   f"{shown} max {_fmt(lat['max'])}{bound}")
+    if m.get("qps") is not None:
+        extra = [f"{m['queries']} queries"] if m.get("queries") is not None else []
+        if m.get("scheduled_qps") is not None:
+            extra.insert(0, f"scheduled {_fmt(m['scheduled_qps'])}")
+        if m.get("overlatency_queries") is not None:
+            extra.append(f"{m['overlatency_queries']} over the bound")
+        out.append(f"{TAG}: achieved {_fmt(m['qps'])} samples/s ({', '.join(extra)})")
+    early = m.get("early_stopping") or {}
+    if early.get("met") is not None:
+        est = " ".join(f"{k.upper()} estimate {_fmt(v)} ms"
+                       for k, v in early.get("estimates_ms", {}).items())
+        out.append(f"{TAG}: early stopping {'met' if early['met'] else 'NOT met'}"
+                   f"{': ' + est if est else ''}")
+    peak = m.get("peak")
+    if peak:
+        answer = "none VALID" if peak["qps"] is None else \
+            f"highest VALID target {_fmt(peak['qps'])} QPS"
+        out.append(f"{TAG}: peak search: {len(peak['probes'])} probes, {answer}")
+    if m.get("interrupted"):
+        out.append(f"{TAG}: interrupted: the queries after Ctrl-C were answered without "
+                   "running the model, so LoadGen's figures are not a result")
+    out.append(f"{TAG}: LoadGen logs in {m.get('logs')}")
+    return out
+
+
+def fleet_lines(results: Sequence[dict[str, Any]]) -> list[str]:
+    """Several workers, each its own SUT under its own LoadGen: the total and the verdicts."""
+    if not results:
+        return []
+    total = sum(r.get("qps") or 0.0 for r in results)
+    valid = sum(r.get("result") == "VALID" for r in results)
+    return [f"{TAG}: {len(results)} workers: {_fmt(total)} samples/s in all, {valid} of "
+            f"{len(results)} VALID"]
+
+
+def invalid(m: dict[str, Any] | None) -> bool:
+    return m is not None and m.get("result") != "VALID" and not m.get("interrupted")
+
+
+def _pct(key: str) -> str:
+    return _fmt(float(key))
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:.6g}" if isinstance(x, float) else str(x)
