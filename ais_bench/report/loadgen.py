@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 TAG = "mlperf"
+ACCURACY_RUN = "ACCURACY"  # an AccuracyOnly test: no performance verdict
 _SHOWN = ("50.00", "90.00", "95.00", "99.00", "99.90")
 
 
@@ -14,6 +15,10 @@ def lines(m: dict[str, Any]) -> list[str]:
     head = m.get("headline")
     figure = f" ({head['name']} {_fmt(head['value'])}{' ms' if head['unit'] == 'ms' else ''})" \
         if head else ""
+    if m.get("result") == ACCURACY_RUN:
+        return [f"{TAG}: {m.get('scenario')} AccuracyOnly: every sample run once, "
+                f"{m.get('samples_logged', 0)} sample(s)' outputs logged in "
+                f"{m.get('accuracy_log')} and compared (below)"]
     out = [f"{TAG}: {m.get('scenario')} {m.get('mode')}: {m.get('result')}{figure}"]
     out += [f"{TAG}: reason: {r}" for r in m.get("reasons", ())]
     lat = m.get("latency_ms")
@@ -25,8 +30,8 @@ def lines(m: dict[str, Any]) -> list[str]:
         if m.get("scenario") == "Server" and st.get("target_latency_ms"):
             bound = (f" (bound {_fmt(st['target_latency_ms'])} ms at "
                      f"p{_fmt(100 * (st.get('target_latency_percentile') or 0.99))})")
-        out.append(f"{TAG}: latency ms: min {_fmt(lat['min'])} mean {_fmt(lat['mean'])} "
-                   f"{shown} max {_fmt(lat['max'])}{bound}")
+        out.append(f"{TAG}: latency ms per {lat.get('per', 'sample')}: min {_fmt(lat['min'])} "
+                   f"mean {_fmt(lat['mean'])} {shown} max {_fmt(lat['max'])}{bound}")
     if m.get("qps") is not None:
         extra = [f"{m['queries']} queries"] if m.get("queries") is not None else []
         if m.get("scheduled_qps") is not None:
@@ -63,7 +68,9 @@ def fleet_lines(results: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def invalid(m: dict[str, Any] | None) -> bool:
-    return m is not None and m.get("result") != "VALID" and not m.get("interrupted")
+    """A finished performance test LoadGen did not judge VALID (exit code 5)."""
+    return (m is not None and m.get("result") not in ("VALID", ACCURACY_RUN)
+            and not m.get("interrupted"))
 
 
 def _pct(key: str) -> str:

@@ -20,6 +20,7 @@ from ais_bench.report.html.charts import (
     _series,
     _stage_bars,
 )
+from ais_bench.report.html.loadgen import loadgen_section
 from ais_bench.report.html.tables import (
     _devices,
     _dymshape,
@@ -91,6 +92,9 @@ def _run_sections(runs: list[_Run]) -> list[str]:
     dym = _dymshape(runs)
     if dym:
         sections.append(_section("dymshape-section", "Dynamic shapes", dym))
+    lg = loadgen_section(runs)
+    if lg:
+        sections.append(lg)
     return sections
 
 

@@ -54,9 +54,8 @@ def run_loadgen(
     start = time.perf_counter()
     library = Library.read(plan)
     warmups: list[float] = []
-    first_ms = warm_up(sessions, library.batches[0], max(sc.warmup_count, 1), warmups)
-    est = settings.Estimate(float(np.median(warmups)) if warmups else first_ms or 1.0,
-                            len(sessions))
+    first_ms = warm_up(sessions, library.batches[0], sc.warmup_count, warmups)
+    est = settings.Estimate(calibrate(sessions[0]), len(sessions))
     mode = "AccuracyOnly" if accuracy else "PerformanceOnly"
     inline = cfg.scenario == "single_stream"
     cpu0 = time.process_time()
@@ -70,13 +69,18 @@ def run_loadgen(
                 s = settings.build(lg, cfg, model_name, est, mode)
                 log.info("LoadGen %s %s: %s; logs in %s", cfg.lg_scenario, mode,
                          settings.describe(s, cfg.scenario), folder)
+                _warn_overload(s, cfg, est)
                 result, interrupted = run_test(lg, sut, qsl, s, folder)
     finally:
         lg.DestroyQSL(qsl)
     cpu_s = time.process_time() - cpu0
+    kept = sut.kept
+    if accuracy and not interrupted and sut.state.error is None:
+        kept = results.logged_outputs(folder, sut.kept)
+        result["samples_logged"] = len(kept)
     if sink is not None:  # AccuracyOnly ran each sample once: its outputs are the run's files
-        for index in sorted(sut.kept):
-            sink(library.batches[index], sut.kept[index])
+        for index in sorted(kept):
+            sink(library.batches[index], kept[index])
     columns = [r.columns() for r in sut.recs]
     rows, latency = request_stages(np.concatenate(columns, axis=1), LOOP_STAGES)
     done = sut.done()
@@ -87,8 +91,35 @@ def run_loadgen(
     timings.first_run_ms = first_ms
     timings.warmup_ms = warmups
     timings.stamps = stream_tracks(columns)
-    timings.loadgen = LoadgenOutcome(result, sut.kept)
+    timings.loadgen = LoadgenOutcome(result, kept)
     return timings
+
+
+def _warn_overload(s: Any, cfg: LoadgenConfig, est: settings.Estimate) -> None:
+    """Server queries arrive on schedule whatever the SUT manages, and LoadGen waits for every
+    one: far above capacity, the run lasts until the backlog is served."""
+    if cfg.scenario != "server" or s.server_target_qps <= 4 * est.capacity_qps:
+        return
+    queries = s.server_target_qps * s.min_duration_ms / 1e3
+    log.warning(
+        "--target_qps %g is %.0fx the capacity the warm-up measured (~%.0f QPS on %d "
+        "stream(s)): LoadGen issues ~%.0f queries and the run lasts until all are served "
+        "(~%.0f s)", s.server_target_qps, s.server_target_qps / est.capacity_qps,
+        est.capacity_qps, est.streams, queries, queries / est.capacity_qps,
+    )
+
+
+def calibrate(session: Session, budget_s: float = 0.2, most: int = 50) -> float:
+    """One sample's service time (ms, median) on the staged batch, untimed by the report:
+    LoadGen sizes its query schedule from it (Offline's expected QPS, the streams' expected
+    latency), and the peak search starts from it."""
+    times = []
+    end = time.perf_counter() + budget_s
+    while len(times) < most and (len(times) < 3 or time.perf_counter() < end):
+        t0 = time.perf_counter()
+        session.infer(session.staged_arrays())
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times))
 
 
 def _peak(lg: Any, sut: Sut, qsl: Any, cfg: LoadgenConfig, model_name: str,

@@ -8,11 +8,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DETAIL = "mlperf_log_detail.txt"
 SUMMARY = "mlperf_log_summary.txt"
 ACCURACY = "mlperf_log_accuracy.json"
 TRACE = "mlperf_log_trace.json"
+ACCURACY_RUN = "ACCURACY"
 _PERCENTILE = re.compile(r"^result_(\d+\.\d+)_percentile_latency_ns$")
+# MultiStream's figures are per query (8 samples); its per-sample ones are logged too.
+_PER_QUERY = re.compile(r"^result_(\d+\.\d+)_percentile_per_query_latency_ns$")
 # The scenario's own figure, as LoadGen's summary names it.
 _HEADLINE = {
     "SingleStream": ("90th percentile latency", "result_90.00_percentile_latency_ns", "ms"),
@@ -83,12 +88,18 @@ def parse(folder: Path) -> dict[str, Any]:
     """The summary JSON's `mlperf` entry for one LoadGen test."""
     ev = read_events(folder)
     scenario = ev.get("effective_scenario") or ev.get("requested_scenario")
+    mode = ev.get("effective_test_mode")
     result: dict[str, Any] = {
         "scenario": scenario,
-        "mode": ev.get("effective_test_mode"),
+        "mode": mode,
         "result": ev.get("result_validity", "INCOMPLETE"),
         "logs": str(folder),
     }
+    if mode == "AccuracyOnly":
+        # No performance verdict: the outputs LoadGen logged are the result (see --compare).
+        result["result"] = ACCURACY_RUN
+        result["accuracy_log"] = str(folder / ACCURACY)
+        return result
     if result["result"] != "VALID":
         result["reasons"] = reasons(folder, ev) or (
             ["LoadGen did not finish the test"] if "result_validity" not in ev else []
@@ -104,12 +115,15 @@ def parse(folder: Path) -> dict[str, Any]:
         result["qps"] = float(qps)
     if scenario == "Server":
         result["scheduled_qps"] = ev.get("result_scheduled_samples_per_sec")
-    latency = {m.group(1): v / 1e6 for k, v in ev.items() if (m := _PERCENTILE.match(k))}
+    per_query = any(_PER_QUERY.match(k) for k in ev)
+    pattern, kind = (_PER_QUERY, "query") if per_query else (_PERCENTILE, "")
+    latency = {m.group(1): v / 1e6 for k, v in ev.items() if (m := pattern.match(k))}
     if latency:
         result["latency_ms"] = {
-            "min": ev.get("result_min_latency_ns", 0) / 1e6,
-            "mean": ev.get("result_mean_latency_ns", 0) / 1e6,
-            "max": ev.get("result_max_latency_ns", 0) / 1e6,
+            "per": "query" if per_query else "sample",
+            "min": ev.get(f"result_min_{kind}{'_' if kind else ''}latency_ns", 0) / 1e6,
+            "mean": ev.get(f"result_mean_{kind}{'_' if kind else ''}latency_ns", 0) / 1e6,
+            "max": ev.get(f"result_max_{kind}{'_' if kind else ''}latency_ns", 0) / 1e6,
             "percentiles": latency,
         }
     early = {k.removeprefix("early_stopping_"): v / 1e6 for k, v in ev.items()
@@ -136,3 +150,21 @@ def parse(folder: Path) -> dict[str, Any]:
 
 def _ms(ns: Any) -> float | None:
     return None if ns is None else float(ns) / 1e6
+
+
+def logged_outputs(
+    folder: Path, like: dict[int, list[np.ndarray]]
+) -> dict[int, list[np.ndarray]]:
+    """Each sample's outputs as LoadGen logged them in mlperf_log_accuracy.json (its bytes,
+    cut and shaped like the arrays the SUT handed it, `like`)."""
+    entries = json.loads((folder / ACCURACY).read_text(encoding="utf-8") or "[]")
+    out: dict[int, list[np.ndarray]] = {}
+    for e in entries:
+        index = int(e["qsl_idx"])
+        raw = bytes.fromhex(e["data"])
+        arrays, at = [], 0
+        for a in like[index]:
+            arrays.append(np.frombuffer(raw, a.dtype, a.size, at).reshape(a.shape))
+            at += a.nbytes
+        out[index] = arrays
+    return out
