@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ais_bench.outputs import FilesInfo, write_text
+from ais_bench.report import loadgen
 from ais_bench.report.stats import Stats
 
 if TYPE_CHECKING:
@@ -317,4 +318,5 @@ def multi_to_json(m: MultiReport) -> dict[str, Any]:
         },
         "interrupted": m.interrupted,
         **({"reports": dict(m.reports)} if m.reports else {}),
+        **loadgen.fleet_json([r.mlperf for r in reports if r.mlperf is not None]),
     }

@@ -50,9 +50,6 @@ def lines(m: dict[str, Any]) -> list[str]:
         answer = "none VALID" if peak["qps"] is None else \
             f"highest VALID target {_fmt(peak['qps'])} QPS"
         out.append(f"{TAG}: peak search: {len(peak['probes'])} probes, {answer}")
-    if m.get("interrupted"):
-        out.append(f"{TAG}: interrupted: the queries after Ctrl-C were answered without "
-                   "running the model, so LoadGen's figures are not a result")
     out.append(f"{TAG}: LoadGen logs in {m.get('logs')}")
     return out
 
@@ -61,10 +58,21 @@ def fleet_lines(results: Sequence[dict[str, Any]]) -> list[str]:
     """Several workers, each its own SUT under its own LoadGen: the total and the verdicts."""
     if not results:
         return []
-    total = sum(r.get("qps") or 0.0 for r in results)
-    valid = sum(r.get("result") == "VALID" for r in results)
-    return [f"{TAG}: {len(results)} workers: {_fmt(total)} samples/s in all, {valid} of "
-            f"{len(results)} VALID"]
+    m = fleet_json(results)["mlperf"]
+    return [f"{TAG}: {m['workers']} workers: {_fmt(m['qps'])} samples/s in all, {m['valid']} of "
+            f"{m['workers']} VALID"]
+
+
+def fleet_json(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The multi-device summary's `mlperf` entry: the workers' QPS added, their verdicts."""
+    if not results:
+        return {}
+    return {"mlperf": {
+        "workers": len(results),
+        "qps": sum(r.get("qps") or 0.0 for r in results),
+        "valid": sum(r.get("result") == "VALID" for r in results),
+        "results": [r.get("result") for r in results],
+    }}
 
 
 def invalid(m: dict[str, Any] | None) -> bool:

@@ -86,8 +86,6 @@ def run_loadgen(
     done = sut.done()
     timings = to_timings(rows, done, len(library), time.perf_counter() - start, cpu_s,
                          interrupted, sut.state.error, latency)
-    if interrupted:
-        result["interrupted"] = True
     timings.first_run_ms = first_ms
     timings.warmup_ms = warmups
     timings.stamps = stream_tracks(columns)
