@@ -282,3 +282,19 @@ def test_without_ray_cluster_is_one_line_saying_how_to_install(cli, tmp_path):
     assert r.rc == 2, r.text
     assert r.err == ("[ERROR] --cluster needs Ray, which is not installed: "
                      "pip install -e \".[ray]\" (or pip install 'ray>=2.9')\n")
+
+
+def test_loadgen_scenario_runs_one_sut_per_actor(cluster, tmp_path):
+    pytest.importorskip("mlperf_loadgen")
+    r = cluster.run("--model", "zoo:tiny", "--device", "0,1", "--cluster", "auto",
+                    "--scenario", "offline", "--min_duration", "200",
+                    "--output", tmp_path / "out", cwd=tmp_path)
+    assert r.returncode in (0, 5), r.stderr + r.stdout
+    top = top_summary(tmp_path / "out")
+    workers = [d["report"]["mlperf"] for d in top["devices"]]
+    assert [w["scenario"] for w in workers] == ["Offline", "Offline"]
+    assert top["mlperf"]["qps"] == pytest.approx(sum(w["qps"] for w in workers))
+    assert "mlperf: 2 workers:" in r.stdout
+    (run,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    for d in ("device0_0", "device1_1"):
+        assert (run / d / "mlperf_log_summary.txt").is_file()
