@@ -29,11 +29,14 @@ def search(start_qps: float, probe: Probe) -> tuple[list[dict[str, Any]], dict |
     while len(probes) < MAX_PROBES:
         result, interrupted = probe(qps, len(probes) + 1)
         p99 = (result.get("latency_ms") or {}).get("percentiles", {}).get("99.00")
+        why = "; ".join(result.get("reasons", [])[:1])
         entry = {"qps": round(qps, 3), "p99_ms": p99, "result": result["result"],
-                 "achieved_qps": result.get("qps"), "logs": result["logs"]}
+                 "achieved_qps": result.get("qps"), "logs": result["logs"],
+                 **({"reason": why} if why else {})}
         probes.append(entry)
-        log.info("peak search probe %d: target %.2f QPS, p99 %s, %s", len(probes), qps,
-                 "n/a" if p99 is None else f"{p99:.3f} ms", result["result"])
+        log.info("peak search probe %d: target %.2f QPS, p99 %s, %s%s", len(probes), qps,
+                 "n/a" if p99 is None else f"{p99:.3f} ms", result["result"],
+                 f" ({why})" if why else "")
         if interrupted:
             return probes, best, True
         if result["result"] == "VALID":
