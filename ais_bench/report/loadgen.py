@@ -77,8 +77,8 @@ def fleet_json(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def invalid(m: dict[str, Any] | None) -> bool:
     """A finished performance test LoadGen did not judge VALID (exit code 5)."""
-    return (m is not None and m.get("result") not in ("VALID", ACCURACY_RUN)
-            and not m.get("interrupted"))
+    return m is not None and m.get("result") not in ("VALID", ACCURACY_RUN, "ERROR",
+                                                     "INTERRUPTED")
 
 
 def _pct(key: str) -> str:

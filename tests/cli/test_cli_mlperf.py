@@ -261,3 +261,33 @@ def test_without_the_extra_the_error_names_it(cli, tmp_path):
     assert r.rc == 2, r.text
     assert "pip install 'ais_bench[mlperf]'" in r.err
     assert len(r.err.strip().splitlines()) == 1
+
+
+def test_openvino_infer_requests_serve_offline(cli, tmp_path):
+    pytest.importorskip("openvino")
+    out = tmp_path / "out"
+    r = cli("--model", "zoo:tiny", "--backend", "openvino", "--threads", "2", "--scenario",
+            "offline", "--min_duration", "200", "--output", out)
+    doc, folder = summary(out)
+    m = check_finished(r, doc)
+    assert m["scenario"] == "Offline" and m["qps"] > 0
+    assert doc["concurrency"]["streams"] == 2
+    assert (folder / "mlperf_log_detail.txt").is_file()
+
+
+def test_an_engine_failure_is_exit_1_without_a_traceback(cli, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    scalar = [helper.make_tensor_value_info(n, TensorProto.FLOAT, []) for n in
+              ("start", "limit", "delta")]
+    graph = helper.make_graph(
+        [helper.make_node("Range", ["start", "limit", "delta"], ["y"])], "range", scalar,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n"])],
+    )
+    path = tmp_path / "range.onnx"  # zero data: delta 0, which the engine refuses at run
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                                ir_version=8), path)
+    r = cli("--model", path, "--scenario", "offline")
+    assert r.rc == 1, r.text
+    assert "[ERROR] inference failed" in r.err and "Traceback" not in r.text

@@ -22,6 +22,7 @@ from ais_bench.loadgen_options import LoadgenConfig, require_loadgen
 from ais_bench.scenarios.base import (
     LOOP_STAGES,
     OutputSink,
+    Progress,
     Timings,
     request_stages,
     to_timings,
@@ -54,8 +55,14 @@ def run_loadgen(
     start = time.perf_counter()
     library = Library.read(plan)
     warmups: list[float] = []
-    first_ms = warm_up(sessions, library.batches[0], sc.warmup_count, warmups)
-    est = settings.Estimate(calibrate(sessions[0]), len(sessions))
+    try:
+        first_ms = warm_up(sessions, library.batches[0], sc.warmup_count, warmups)
+        est = settings.Estimate(calibrate(sessions[0]), len(sessions))
+    except KeyboardInterrupt:
+        log.warning("interrupted during the warm-up: LoadGen's test did not start")
+        return _nothing_ran(library, start, interrupted=True)
+    except Exception as exc:  # the engine's own error types vary by provider
+        return _nothing_ran(library, start, failure=exc)
     mode = "AccuracyOnly" if accuracy else "PerformanceOnly"
     inline = cfg.scenario == "single_stream"
     cpu0 = time.process_time()
@@ -74,6 +81,11 @@ def run_loadgen(
     finally:
         lg.DestroyQSL(qsl)
     cpu_s = time.process_time() - cpu0
+    if sut.state.error is not None and not interrupted:
+        # Queries after the failure were answered empty: LoadGen's figures are not a result.
+        result = {k: result[k] for k in ("scenario", "mode", "logs") if k in result}
+        result.update(result="ERROR", reasons=[
+            "the engine failed during the test; LoadGen's logs hold the queries that ran"])
     kept = sut.kept
     if accuracy and not interrupted and sut.state.error is None:
         kept = results.logged_outputs(folder, sut.kept)
@@ -91,6 +103,13 @@ def run_loadgen(
     timings.stamps = stream_tracks(columns)
     timings.loadgen = LoadgenOutcome(result, kept)
     return timings
+
+
+def _nothing_ran(library: Library, start: float, interrupted: bool = False,
+                 failure: BaseException | None = None) -> Timings:
+    rows, latency = request_stages(np.zeros((4, 0), np.int64), LOOP_STAGES)
+    return to_timings(rows, Progress(), len(library), time.perf_counter() - start, 0.0,
+                      interrupted, failure, latency)
 
 
 def _warn_overload(s: Any, cfg: LoadgenConfig, est: settings.Estimate) -> None:
