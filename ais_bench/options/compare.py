@@ -59,10 +59,9 @@ OPTIONS = (
         'compare',
         help=(
             "absolute tolerance, numpy allclose semantics (unset: the precision's default: "
-            'f32 atol '
-            '1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)'
+            'f32 atol 1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)'
         ),
-        doc='tolerances of `--compare` (and `--sweep`), numpy `allclose` semantics',
+        doc='absolute tolerance of `--compare` (and `--sweep`), numpy `allclose` semantics',
         doc_default='per `--precision`',
         field_type='float | str | None',
         sweep=False,
@@ -72,15 +71,13 @@ OPTIONS = (
         'compare',
         help=(
             "relative tolerance, numpy allclose semantics (unset: the precision's default: "
-            'f32 atol '
-            '1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)'
+            'f32 atol 1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)'
         ),
-        doc='tolerances of `--compare` (and `--sweep`), numpy `allclose` semantics',
+        doc='relative tolerance of `--compare` (and `--sweep`), numpy `allclose` semantics',
         doc_default='per `--precision`',
         field_type='float | str | None',
         sweep=False,
     ),
-
 )
 
 

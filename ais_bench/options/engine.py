@@ -88,12 +88,8 @@ OPTIONS = (
         'engine',
         default='CPU',
         help='--backend openvino: OpenVINO device (CPU, GPU, NPU, AUTO, ...)',
-        doc=(
-            '`--backend openvino`: OpenVINO device (`CPU`, `GPU`, `NPU`, `AUTO`), performance hint '
-            '(`latency`, `throughput`), streams (`0`: the hint decides, or `--threads` when '
-            'above 1)'
-        ),
-        doc_default='`CPU`, `latency`, `0`',
+        doc='`--backend openvino`: OpenVINO device (`CPU`, `GPU`, `NPU`, `AUTO`)',
+        doc_default='`CPU`',
         field_type='str',
     ),
     Option(
@@ -102,12 +98,8 @@ OPTIONS = (
         parse=lower_choice(OV_HINTS),
         default='latency',
         help='--backend openvino: performance hint, latency or throughput',
-        doc=(
-            '`--backend openvino`: OpenVINO device (`CPU`, `GPU`, `NPU`, `AUTO`), performance hint '
-            '(`latency`, `throughput`), streams (`0`: the hint decides, or `--threads` when '
-            'above 1)'
-        ),
-        doc_default='`CPU`, `latency`, `0`',
+        doc='`--backend openvino`: performance hint (`latency`, `throughput`)',
+        doc_default='`latency`',
         field_type='str',
     ),
     Option(
@@ -119,12 +111,8 @@ OPTIONS = (
             '--backend openvino: inference streams (0: the hint decides, or --threads when it is '
             "above 1); --intra_op_threads sets OpenVINO's thread count"
         ),
-        doc=(
-            '`--backend openvino`: OpenVINO device (`CPU`, `GPU`, `NPU`, `AUTO`), performance hint '
-            '(`latency`, `throughput`), streams (`0`: the hint decides, or `--threads` when '
-            'above 1)'
-        ),
-        doc_default='`CPU`, `latency`, `0`',
+        doc='`--backend openvino`: streams (`0`: the hint decides, or `--threads` when above 1)',
+        doc_default='`0`',
         field_type='int',
     ),
     Option(
