@@ -46,6 +46,7 @@ from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
 from ais_bench.inputs.files import discover
 from ais_bench.report import MultiReport, Report, WorkerOutcome, artifacts
+from ais_bench.report import json as report_json
 
 log = logging.getLogger("ais_bench")
 
@@ -342,7 +343,7 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
     )
     if out is not None:
         try:
-            multi.save(out.summary_path)
+            report_json.save_multi(multi, out.summary_path)
         except UserError as exc:
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
     if multi.reports:

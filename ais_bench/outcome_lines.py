@@ -12,7 +12,7 @@ import numpy as np
 from ais_bench.compare import summary as compare_summary
 from ais_bench.config import RunConfig
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.report import MultiReport, Report, cold, glance
+from ais_bench.report import MultiReport, Report, cold, glance, text
 from ais_bench.report.text import windows_line
 
 log = logging.getLogger("ais_bench")
@@ -70,11 +70,11 @@ def _print_saved_reports(reports: dict[str, str]) -> None:
 
 def _print_report(report: Report, display_all: bool, who: str = "") -> None:
     """The guide's block, then percentiles, stability, concurrency and one warning."""
-    for line in report.lines(display_all):
+    for line in text.summary_lines(report, display_all):
         log.info("%s", line)
-    for line in report.e2e_lines():  # only with --input; the guide's block above is unchanged
+    for line in text.e2e_lines(report):  # only with --input; the guide's block above is unchanged
         log.info("%s", line)
-    for line in report.extra_lines():
+    for line in text.extra_lines(report):
         log.info("%s", line)
     windows = windows_line(report)
     if windows is not None:
@@ -93,7 +93,7 @@ def print_multi(multi: MultiReport, cfg: RunConfig) -> int:
         print(f"[ERROR] {o.name}: {o.error}", file=sys.stderr)
     ok = len(multi.outcomes) - len(multi.failures)
     log.info("multidevice run end: %d of %d workers succeeded", ok, len(multi.outcomes))
-    for line in multi.closing_lines():
+    for line in text.closing_lines(multi):
         print(line, flush=True)
     log.info("summary throughput:%s", multi.total_throughput)
     for o in multi.outcomes:  # each worker is its own process: its own load and memory

@@ -20,17 +20,23 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
 from ais_bench.errors import UserError
 from ais_bench.tensors import TensorSpec
 
-if TYPE_CHECKING:
-    from ais_bench.inputs.batch import Batch
-
 log = logging.getLogger("ais_bench")
+
+
+class Batch(Protocol):
+    """What the writer reads of an inputs.batch.Batch (inputs/ sits above this module)."""
+
+    stems: list[str]
+    infiles: list[list[str]]
+    padded: int
+    split: bool
 
 TIMESTAMP = "%Y_%m_%d-%H_%M_%S"
 # Files are written under this suffix and renamed when complete: an interruption or a full disk

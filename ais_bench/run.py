@@ -30,7 +30,16 @@ from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
 from ais_bench.outputs import OutputDir, OutputWriter
-from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts, cold, provenance
+from ais_bench.report import (
+    RangeSummary,
+    Report,
+    ShapeRun,
+    Stats,
+    artifacts,
+    cold,
+    provenance,
+    text,
+)
 from ais_bench.report import json as report_json
 from ais_bench.report.text import describe_model
 from ais_bench.scenarios import shape_sweep
@@ -285,7 +294,7 @@ def save_summary(report: Report, path: Path) -> Report:
     """The report, saved; a failure (a full disk) goes on the returned report instead of being
     raised, so what was measured is still printed before the one-line error."""
     try:
-        report.save(path)
+        report_json.save_report(report, path)
     except UserError as exc:
         return dataclasses.replace(report, save_error=str(exc), summary_path=None)
     return report
@@ -467,7 +476,7 @@ def _run_shape_sweep(
                 cfg, session, o.timings, o.shape.batchsize, start, start, facts,
                 compute=Stats.of(o.timings.compute_ms),
             )
-            for line in one.lines(cfg.display_all_summary):
+            for line in text.summary_lines(one, cfg.display_all_summary):
                 log.info("%s", line)
 
         outcomes, interrupted = shape_sweep.run_sweep(

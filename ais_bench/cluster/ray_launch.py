@@ -34,6 +34,7 @@ from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
 from ais_bench.launcher import WorkerSpec
 from ais_bench.report import MultiReport, WorkerOutcome
+from ais_bench.report import json as report_json
 
 log = logging.getLogger("ais_bench")
 
@@ -52,8 +53,8 @@ class ClusterOutcome(WorkerOutcome):
     node_ip: str | None = None
     unfinished_files: list[str] | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
+    def summary_extra(self) -> dict[str, Any]:
+        return {
             "host": self.host,
             "node_ip": self.node_ip,
             "unfinished_files": self.unfinished_files,
@@ -68,8 +69,8 @@ class ClusterReport(MultiReport):
     startup_s: float = 0.0
     nodes: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
+    def summary_extra(self) -> dict[str, Any]:
+        return {
             "cluster": {
                 "engine": "ray",
                 "address": self.address,
@@ -311,7 +312,7 @@ def _run(cfg: RunConfig, cluster: str, address: str, t0: float) -> ClusterReport
         summary_path=str(out.summary_path) if out is not None else None,
     )
     if out is not None:
-        report.save(out.summary_path)
+        report_json.save_report(report, out.summary_path)
     return report
 
 
