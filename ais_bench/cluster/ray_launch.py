@@ -124,7 +124,7 @@ class DeviceWorker:
         # This runs on a thread of the actor, not its main thread: pinning (in run_worker) binds
         # this thread, and the engine's threads, created from it, inherit the set.
         self._run_thread = threading.get_ident()
-        launcher._setup_worker_logging(spec.device, spec.cfg.debug)
+        launcher.workers._setup_worker_logging(spec.device, spec.cfg.debug)
         here = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
         if spec.cores and not set(spec.cores) <= here:
             # This node has other core ids than the driver's: run unpinned rather than fail.
@@ -312,7 +312,7 @@ def _run(cfg: RunConfig, cluster: str, address: str, t0: float) -> ClusterReport
         summary_path=str(out.summary_path) if out is not None else None,
     )
     if out is not None:
-        report_json.save_report(report, out.summary_path)
+        report_json.save_multi(report, out.summary_path)
     return report
 
 
