@@ -18,7 +18,7 @@ import numpy as np
 from ais_bench.backends.base import Session
 from ais_bench.config import ScenarioConfig
 from ais_bench.inputs.batch import InputPlan
-from ais_bench.loadgen_options import LoadgenConfig, require_loadgen
+from ais_bench.options.loadgen import LoadgenConfig, require_loadgen
 from ais_bench.scenarios.base import (
     LOOP_STAGES,
     OutputSink,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ais_bench.errors import UserError
-from ais_bench.loadgen_options import LoadgenConfig
+from ais_bench.options.loadgen import LoadgenConfig
 
 log = logging.getLogger("ais_bench")
 
