@@ -192,7 +192,7 @@ def test_ctrl_c_ends_the_test_and_keeps_loadgen_logs(cli_env, tmp_path, chain):
     out = tmp_path / "out"
     p = subprocess.Popen(
         [sys.executable, "-m", "ais_bench", "--model", str(chain), "--scenario", "single_stream",
-         "--min_duration", "15000", "--output", str(out)],
+         "--min_duration", "8000", "--output", str(out)],
         cwd=tmp_path, env={**cli_env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
     )
