@@ -86,10 +86,8 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
     series: list[Series] = []
     warm_n = 0
     for run, a, warm in data:
-        dense = a.size > DENSE_POINTS
-        series.append(
-            Series(run.name, run.color, y=a, style="points", size=2 if dense else 3.5, alpha=0.55)
-        )
+        size = 2.0 if a.size > DENSE_POINTS else 3.5 if a.size > DENSE_POINTS / 10 else 5.0
+        series.append(Series(run.name, run.color, y=a, style="points", size=size, alpha=0.55))
         trend = _block_medians(a)
         if trend is not None:
             series.append(
@@ -118,7 +116,10 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
                 )
         y = Axis("compute time (ms)", lo=0, hi=top)
     spans = [Span(None, -0.5, label="warm-up")] if warm_n else []
-    panel = Panel(Axis("iteration", pad=0.01), y, series, spans=spans)
+    n = max(a.size for _, a, _ in data)
+    margin = max(0.5, 0.01 * n)  # half an iteration at least: the edge dots stay whole
+    x = Axis("iteration", lo=-warm_n - margin, hi=n - 1 + margin, integer=True)
+    panel = Panel(x, y, series, spans=spans)
     cap = "Compute time of each timed iteration in order (dots), with the median of each block "
     cap += "of iterations (line): "
     cap += "drift, warm-up decay and outliers show here."

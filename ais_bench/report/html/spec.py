@@ -40,6 +40,7 @@ class Axis:
     cats: Sequence[str] = ()
     rotate: int = 0  # degrees, for long category labels
     pad: float = 0.08  # room beyond the data at each end, as a share of its range
+    integer: bool = False  # ticks at whole numbers only (iteration indexes)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"label": self.label}
@@ -55,6 +56,8 @@ class Axis:
             d["rotate"] = self.rotate
         if self.pad != 0.08:
             d["pad"] = self.pad
+        if self.integer:
+            d["integer"] = True
         return d
 
 

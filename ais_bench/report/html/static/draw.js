@@ -92,15 +92,18 @@
   }
 
   function axis(a, cats, side) {
-    var o = { label: a.label || "", stroke: "#3b4252", font: FONT, labelFont: LABEL_FONT,
+    var o = { label: a.label || null, stroke: "#3b4252", font: FONT, labelFont: LABEL_FONT,
               grid: { stroke: "#e5e7eb", width: 1 }, ticks: { stroke: "#cfd4dc", width: 1, size: 5 } };
     if (side === 3) o.size = 62;
+    if (side === 2 && !cats) o.space = 70;  // room for tick labels such as 0.00475
     if (!cats) o.values = ticks(a.log);
+    if (a.integer && !a.log) o.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7];
     if (cats) {
       var longest = Math.max.apply(null, cats.map(function (c) { return c.length; }).concat([1]));
       o.splits = function () { return cats.map(function (_, i) { return i; }); };
       o.values = function (u, splits) { return splits.map(function (i) { return cats[i] != null ? cats[i] : ""; }); };
       o.grid = { show: false };
+      if (!a.label) o.size = 30;
       if (a.rotate) { o.rotate = -a.rotate; o.size = 30 + 6 * longest * Math.sin(a.rotate * Math.PI / 180); }
     }
     return o;
