@@ -5,14 +5,24 @@ StampRecorder on a real ONNX Runtime session, summary written by the CLI).
     python benchmarks/bench_report.py [--iters 100000] [--rounds 3]
 
 Then the same run through the CLI, alternately with nothing but the summary (`--html 0`) and
-with the page, trace and CSV (`--trace 1`): the compute median of each, and the time the
-artifacts took (logged by the run itself, after its timed loop).
+with the page, trace and CSV (`--trace 1`): the compute median of each, and its wall time.
+
+What the default page costs a run, before and after (`--before /path/to/older/checkout`, e.g.
+the checkout whose page drew its charts with matplotlib):
+
+    python benchmarks/bench_report.py --page-only --before /work/main [--page-loop 2000]
+
+runs `--loop N` through the CLI of each checkout (PYTHONPATH picks it), alternately with
+`--html 0` and with the default page, and times writing the page alone in a fresh process that
+already imported what a run has imported by then (numpy, the report model): importing the page's
+modules, building the page from the run's summary and writing it. Medians of --rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -43,7 +53,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iters", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--page-only", action="store_true", help="only the before/after page cost")
+    ap.add_argument("--before", default=None, help="an older checkout to compare the page with")
+    ap.add_argument("--page-loop", type=int, default=2000, help="--loop of the page-cost runs")
     a = ap.parse_args()
+    if a.page_only or a.before:
+        page_cost(a.before, a.page_loop, max(a.rounds, 5))
+        if a.page_only:
+            return
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         subprocess.run(
@@ -100,6 +117,75 @@ def compare(d: Path, iters: int, rounds: int) -> None:
     for opt in meds:
         each = " ".join(f"{m:.5f}" for m in meds[opt])
         print(f"  {opt:10s} {each:40s} {statistics.median(walls[opt]):.2f}")
+
+
+# Times the page alone in a fresh process, as a run writes it after its timed loop: what the run
+# imported by then is imported first and not counted.
+PAGE_ONLY = """
+import json, sys, time
+import numpy
+import ais_bench.report.model
+from ais_bench.report.stats import Stats
+Stats.of(numpy.arange(10.0))  # a run has its statistics (numpy's percentile) by then
+doc = json.loads(open(sys.argv[1]).read())
+t0 = time.perf_counter()
+from ais_bench.report import html
+t1 = time.perf_counter()
+page = html.render([doc], ["run"])
+open(sys.argv[2], "w", encoding="utf-8").write(page)
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "render": t2 - t1, "bytes": len(page)}))
+"""
+
+
+def page_cost(before: str | None, loop: int, rounds: int) -> None:
+    """Wall time of a CLI run with --html 0 and with the default page, and of the page alone,
+    for this checkout and (when given) an older one, alternating to share any drift."""
+    here = str(Path(__file__).resolve().parent.parent)
+    codes = {"after (this checkout)": here}
+    if before:
+        codes = {f"before ({before})": str(Path(before).resolve()), **codes}
+    wall: dict[tuple[str, str], list[float]] = {}
+    alone: dict[str, list[dict[str, float]]] = {c: [] for c in codes}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        for k in range(rounds):
+            for code, path in codes.items():
+                env = {**os.environ, "PYTHONPATH": path}
+                for mode, extra in (("--html 0", ["--html", "0"]), ("page", [])):
+                    name = f"r{k}_{len(wall)}"
+                    t0 = time.perf_counter()
+                    subprocess.run(
+                        [sys.executable, "-m", "ais_bench", "--model", "zoo:tiny", "--loop",
+                         str(loop), *extra, "--output", str(d), "--output_dirname", name],
+                        check=True, capture_output=True, env=env, cwd=d,
+                    )  # fmt: skip
+                    wall.setdefault((code, mode), []).append(time.perf_counter() - t0)
+                    summary = d / f"{name}_summary.json"
+                out = subprocess.run(
+                    [sys.executable, "-c", PAGE_ONLY, str(summary), str(d / "alone.html")],
+                    check=True, capture_output=True, text=True, env=env, cwd=d,
+                )
+                alone[code].append(json.loads(out.stdout))
+    med = statistics.median
+    print(f"\nThe default page's cost: zoo:tiny --loop {loop}, median of {rounds} alternating "
+          "round(s) (a shared, noisy machine: compare the ratios, not the seconds)")  # fmt: skip
+    print(f"  {'code':44s} {'--html 0 s':>10s} {'page s':>8s} {'page/--html 0':>13s} "
+          f"{'page alone ms':>13s} {'(import':>8s} {'render+write)':>13s} {'page KB':>8s}")
+    for code in codes:
+        w0, w1 = med(wall[(code, "--html 0")]), med(wall[(code, "page")])
+        imp = med(r["import"] for r in alone[code]) * 1e3
+        ren = med(r["render"] for r in alone[code]) * 1e3
+        tot = med((r["import"] + r["render"]) for r in alone[code]) * 1e3
+        kb = alone[code][-1]["bytes"] / 1e3
+        print(f"  {code:44s} {w0:10.3f} {w1:8.3f} {w1 / w0:12.3f}x {tot:13.1f} {imp:8.1f} "
+              f"{ren:13.1f} {kb:8.0f}")  # fmt: skip
+    if before:
+        b, a = list(codes)
+        ratio = med(r["import"] + r["render"] for r in alone[b]) / med(
+            r["import"] + r["render"] for r in alone[a]
+        )
+        print(f"  page alone: before/after {ratio:.1f}x")
 
 
 if __name__ == "__main__":

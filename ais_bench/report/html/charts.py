@@ -83,9 +83,16 @@ def _block_medians(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
+    log = _wide([a for _, a, _ in data]) and all(a.min() > 0 for _, a, _ in data)
+    top = SERIES_EDGE * max(float(np.percentile(a, 99)) for _, a, _ in data)
+    warms = [w if w is not None else np.empty(0) for _, _, w in data]
+    # The axis ends at `top` when a timed or a warm-up iteration lies above it (a cold first
+    # run would otherwise flatten the rest); what lies above is drawn on the top edge.
+    clip = not log and max(float(np.concatenate([a, w]).max()) for (_, a, _), w in
+                           zip(data, warms, strict=True)) > top  # fmt: skip
     series: list[Series] = []
-    warm_n = 0
-    for run, a, warm in data:
+    warm_n = clipped = warm_clipped = 0
+    for (run, a, _), warm in zip(data, warms, strict=True):
         size = 2.0 if a.size > DENSE_POINTS else 3.5 if a.size > DENSE_POINTS / 10 else 5.0
         series.append(Series(run.name, run.color, y=a, style="points", size=size, alpha=0.55))
         trend = _block_medians(a)
@@ -93,28 +100,27 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
             series.append(
                 Series(f"{run.name}: block median", run.color, y=trend[1], x=trend[0],
                        width=2.0, legend=False)
-            )
-        if warm is not None and warm.size:
+            )  # fmt: skip
+        if warm.size:
             warm_n = max(warm_n, warm.size)
+            if clip:
+                warm_clipped += int((warm > top).sum())
             series.append(
-                Series(f"{run.name}: warm-up", run.color, y=warm, x=np.arange(-warm.size, 0),
+                Series(f"{run.name}: warm-up", run.color,
+                       y=np.minimum(warm, top) if clip else warm, x=np.arange(-warm.size, 0),
                        style="points", marker="cross", size=7, alpha=0.8, legend=False)
-            )
-    log = _wide([a for _, a, _ in data]) and all(a.min() > 0 for _, a, _ in data)
-    top = SERIES_EDGE * max(float(np.percentile(a, 99)) for _, a, _ in data)
-    clipped = 0
-    y = Axis("compute time (ms)", log=log, lo=None if log else 0)
-    if not log and max(float(a.max()) for _, a, _ in data) > top:
-        for run, a, _ in data:
-            over = np.flatnonzero(a > top)
-            clipped += over.size
-            if over.size:
-                series.append(
-                    Series(f"{run.name}: above {top:.4g} ms", run.color,
-                           y=np.full(over.size, top), x=over, style="points",
-                           marker="triangle", size=8, legend=False)
-                )
+            )  # fmt: skip
+        over = np.flatnonzero(a > top) if clip else np.empty(0, dtype=np.int64)
+        clipped += over.size
+        if over.size:
+            series.append(
+                Series(f"{run.name}: above {top:.4g} ms", run.color, y=np.full(over.size, top),
+                       x=over, style="points", marker="triangle", size=8, legend=False)
+            )  # fmt: skip
+    if clip:
         y = Axis("compute time (ms)", lo=0, hi=top)
+    else:
+        y = Axis("compute time (ms)", log=log, lo=None if log else 0)
     spans = [Span(None, -0.5, label="warm-up")] if warm_n else []
     n = max(a.size for _, a, _ in data)
     margin = max(0.5, 0.01 * n)  # half an iteration at least: the edge dots stay whole
@@ -125,6 +131,8 @@ def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
     cap += "drift, warm-up decay and outliers show here."
     if clipped:
         cap += f" {clipped} iteration(s) above {top:.4g} ms are drawn as triangles on the top edge."
+    if warm_clipped:
+        cap += f" {warm_clipped} warm-up iteration(s) above {top:.4g} ms are drawn on the top edge."
     cap += (
         " Warm-up iterations (x, shaded) are drawn before 0."
         if warm_n

@@ -104,7 +104,7 @@
       o.values = function (u, splits) { return splits.map(function (i) { return cats[i] != null ? cats[i] : ""; }); };
       o.grid = { show: false };
       if (!a.label) o.size = 30;
-      if (a.rotate) { o.rotate = -a.rotate; o.size = 30 + 6 * longest * Math.sin(a.rotate * Math.PI / 180); }
+      if (a.rotate) { o.rotate = a.rotate; o.size = 30 + 6 * longest * Math.sin(a.rotate * Math.PI / 180); }
     }
     return o;
   }
@@ -179,21 +179,23 @@
     }
   }
 
-  function bars(u, ss, count) {
-    var ctx = u.ctx, pr = uPlot.pxRatio, slots = [], slotOf = [];
+  // Bars side by side share each category's width: one slot per stack or unstacked series.
+  function slots(ss) {
+    var keys = [];
     ss.forEach(function (s, k) {
       if (s.style !== "bars") return;
-      var key = s.stack || ("#" + k), at = slots.indexOf(key);
-      if (at < 0) { at = slots.length; slots.push(key); }
-      slotOf[k] = at;
+      var key = s.stack || ("#" + k), at = keys.indexOf(key);
+      if (at < 0) { at = keys.length; keys.push(key); }
+      s.slot = at;
     });
-    if (!slots.length) return;
-    var w = 0.8 / slots.length;
-    ss.forEach(function (s, k) {
-      if (s.style !== "bars" || !shown(u, k)) return;
-      for (var i = 0; i < s.y.length; i++) {
+    ss.forEach(function (s) { s.slots = keys.length; });
+  }
+
+  function bars(u, s, count) {
+    var ctx = u.ctx, pr = uPlot.pxRatio, w = 0.8 / s.slots;
+    for (var i = 0; i < s.y.length; i++) {
         if (s.y[i] == null) continue;
-        var c = s.x[i] - 0.4 + slotOf[k] * w;
+        var c = s.x[i] - 0.4 + s.slot * w;
         var x0 = u.valToPos(c + 0.04 * w, "x", true), x1 = u.valToPos(c + 0.96 * w, "x", true);
         var ya = u.valToPos(s.y0 ? s.y0[i] : Math.max(u.scales.y.min, 0), "y", true), yb = u.valToPos(s.y1[i], "y", true);
         ctx.globalAlpha = s.alpha != null ? s.alpha : 1;
@@ -218,16 +220,17 @@
         } else {
           ctx.fillStyle = "#1d2330"; ctx.textBaseline = "bottom"; ctx.fillText(t, (x0 + x1) / 2, Math.min(ya, yb) - 2 * pr);
         }
-      }
-    });
+    }
   }
 
-  function custom(u, ss, count) {
+  // Called as uPlot draws each series (in order, so a later line lies over earlier points).
+  function custom(u, s, count) {
+    if (s.style !== "bars" && !s.marker) return;
     var ctx = u.ctx, b = u.bbox, pad = 8 * uPlot.pxRatio;
     ctx.save();
     ctx.beginPath(); ctx.rect(b.left - pad, b.top - pad, b.width + 2 * pad, b.height + 2 * pad); ctx.clip();
-    bars(u, ss, count);
-    ss.forEach(function (s, k) { if (s.marker && shown(u, k)) points(u, s, count); });
+    if (s.style === "bars") bars(u, s, count);
+    if (s.marker) points(u, s, count);
     ctx.restore();
   }
 
@@ -242,6 +245,7 @@
 
   function panel(host, p, width, count, done) {
     var prep = prepare(p), cats = p.x.cats || null, ss = prep.ss;
+    slots(ss);
     var series = [{}].concat(ss.map(function (s) {
       var o = { label: s.name, stroke: s.color, width: s.width != null ? s.width : 1.5,
                 spanGaps: !cats, points: { show: false } };
@@ -257,9 +261,10 @@
       scales: { x: scale(p.x, cats), y: scale(p.y, null) },
       axes: [axis(p.x, cats, 2), axis(p.y, null, 3)],
       hooks: {
-        drawClear: [function (u) { spans(u, p); }],
+        drawClear: [function (u) { count.n = 0; spans(u, p); }],
+        drawSeries: [function (u, si) { custom(u, ss[si - 1], count); }],
         draw: [function (u) {
-          count.n = 0; custom(u, ss, count); marks(u, p);
+          marks(u, p);
           if (!count.drawn) { count.drawn = true; count.ink = ink(u.ctx.canvas); done(); }
         }],
       },
