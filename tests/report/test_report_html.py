@@ -307,6 +307,17 @@ def test_per_stream_times_and_request_latency_list_when_present_are_drawn(runs):
     assert not any("no per-request list" in n for n in page.notes)
 
 
+def test_a_run_name_that_looks_like_markup_stays_data(runs):
+    """Names go into the chart specs inside <script>: a "</script>" in one must not end it."""
+    doc = summary(runs, "plain")
+    name = "a</script><script>alert(1)</script>"
+    page = Page(report_html.render([doc], [name]))
+    assert page.scripts == 2  # uPlot and the drawer: the name added none
+    times = doc["CPU_compute_time_list"]
+    assert page.charts["series"].series(name)["y"] == pytest.approx(times, rel=1e-6)
+    assert page.tables["summary"][0][1] == name
+
+
 def test_launcher_summary_whose_workers_all_failed_still_renders(runs):
     doc = summary(runs, "devices")
     for d in doc["devices"]:

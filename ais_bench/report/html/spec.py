@@ -28,6 +28,12 @@ STYLES = ("line", "step", "points", "bars")
 MARKERS = ("", "dot", "cross", "triangle", "ring")
 
 
+def _num(v: float | None) -> float | None:
+    """A number for the spec; None for a missing or non-finite one (JSON has no NaN), which the
+    drawer leaves out."""
+    return None if v is None or not np.isfinite(v) else float(v)
+
+
 @dataclass(frozen=True)
 class Axis:
     """`cats`: the axis is categorical (bars, or a line across named shapes), one label per
@@ -47,9 +53,9 @@ class Axis:
         if self.log:
             d["log"] = True
         for k in ("lo", "hi"):
-            v = getattr(self, k)
+            v = _num(getattr(self, k))
             if v is not None:
-                d[k] = float(v)
+                d[k] = v
         if self.cats:
             d["cats"] = [str(c) for c in self.cats]
         if self.rotate:
@@ -124,7 +130,7 @@ class Mark:
     width: float = 1.4
 
     def to_json(self) -> dict[str, Any]:
-        return {"axis": self.axis, "at": float(self.at), "color": self.color,
+        return {"axis": self.axis, "at": _num(self.at), "color": self.color,
                 "dash": list(self.dash), "width": self.width}  # fmt: skip
 
 
@@ -139,8 +145,7 @@ class Span:
     label: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"lo": None if self.lo is None else float(self.lo),
-                "hi": None if self.hi is None else float(self.hi),
+        return {"lo": _num(self.lo), "hi": _num(self.hi),
                 "color": self.color, "alpha": self.alpha, "label": self.label}  # fmt: skip
 
 

@@ -130,6 +130,7 @@
   function marks(u, p) {
     var ctx = u.ctx, b = u.bbox, pr = uPlot.pxRatio;
     p.marks.forEach(function (m) {
+      if (m.at == null) return;
       ctx.save();
       ctx.strokeStyle = m.color; ctx.lineWidth = m.width * pr;
       ctx.setLineDash((m.dash || []).map(function (d) { return d * pr; }));
