@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -128,24 +129,36 @@ import ais_bench.report.model
 from ais_bench.report.stats import Stats
 Stats.of(numpy.arange(10.0))  # a run has its statistics (numpy's percentile) by then
 doc = json.loads(open(sys.argv[1]).read())
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 from ais_bench.report import html
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 page = html.render([doc], ["run"])
 open(sys.argv[2], "w", encoding="utf-8").write(page)
-t2 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "render": t2 - t1, "bytes": len(page)}))
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"import": t1 - t0, "render": t2 - t1, "cpu": c2 - c0, "bytes": len(page)}))
 """
 
 
+def _cli_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall s, CPU s of the process: user + system) of one CLI run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=cwd)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def page_cost(before: str | None, loop: int, rounds: int) -> None:
-    """Wall time of a CLI run with --html 0 and with the default page, and of the page alone,
-    for this checkout and (when given) an older one, alternating to share any drift."""
+    """Wall and CPU time of a CLI run with --html 0 and with the default page, and of the page
+    alone, for this checkout and (when given) an older one, alternating to share any drift.
+    CPU time (user + system) is the steadier figure on a loaded machine: waiting for a core is
+    not in it."""
     here = str(Path(__file__).resolve().parent.parent)
     codes = {"after (this checkout)": here}
     if before:
         codes = {f"before ({before})": str(Path(before).resolve()), **codes}
-    wall: dict[tuple[str, str], list[float]] = {}
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
     alone: dict[str, list[dict[str, float]]] = {c: [] for c in codes}
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -153,14 +166,11 @@ def page_cost(before: str | None, loop: int, rounds: int) -> None:
             for code, path in codes.items():
                 env = {**os.environ, "PYTHONPATH": path}
                 for mode, extra in (("--html 0", ["--html", "0"]), ("page", [])):
-                    name = f"r{k}_{len(wall)}"
-                    t0 = time.perf_counter()
-                    subprocess.run(
-                        [sys.executable, "-m", "ais_bench", "--model", "zoo:tiny", "--loop",
-                         str(loop), *extra, "--output", str(d), "--output_dirname", name],
-                        check=True, capture_output=True, env=env, cwd=d,
-                    )  # fmt: skip
-                    wall.setdefault((code, mode), []).append(time.perf_counter() - t0)
+                    name = f"r{k}_{len(runs)}_{len(alone[code])}{len(extra)}"
+                    cmd = [sys.executable, "-m", "ais_bench", "--model", "zoo:tiny",
+                           "--loop", str(loop), *extra, "--output", str(d),
+                           "--output_dirname", name]  # fmt: skip
+                    runs.setdefault((code, mode), []).append(_cli_run(cmd, env, d))
                     summary = d / f"{name}_summary.json"
                 out = subprocess.run(
                     [sys.executable, "-c", PAGE_ONLY, str(summary), str(d / "alone.html")],
@@ -169,23 +179,30 @@ def page_cost(before: str | None, loop: int, rounds: int) -> None:
                 alone[code].append(json.loads(out.stdout))
     med = statistics.median
     print(f"\nThe default page's cost: zoo:tiny --loop {loop}, median of {rounds} alternating "
-          "round(s) (a shared, noisy machine: compare the ratios, not the seconds)")  # fmt: skip
-    print(f"  {'code':44s} {'--html 0 s':>10s} {'page s':>8s} {'page/--html 0':>13s} "
-          f"{'page alone ms':>13s} {'(import':>8s} {'render+write)':>13s} {'page KB':>8s}")
+          "round(s);\na shared, noisy machine: compare the ratios, and CPU more than wall")
+    print(f"  {'code':40s} {'wall s: --html 0':>16s} {'page':>6s} {'ratio':>7s} "
+          f"{'CPU s: --html 0':>16s} {'page':>6s} {'ratio':>7s}")  # fmt: skip
     for code in codes:
-        w0, w1 = med(wall[(code, "--html 0")]), med(wall[(code, "page")])
+        w0, w1 = (med(r[0] for r in runs[(code, m)]) for m in ("--html 0", "page"))
+        c0, c1 = (med(r[1] for r in runs[(code, m)]) for m in ("--html 0", "page"))
+        print(f"  {code:40s} {w0:16.3f} {w1:6.3f} {w1 / w0:6.3f}x {c0:16.3f} {c1:6.3f} "
+              f"{c1 / c0:6.3f}x")  # fmt: skip
+    print("  page alone (fresh process: import the page's modules, build, write), ms:")
+    print(f"  {'code':40s} {'wall':>8s} {'(import':>8s} {'build+write)':>13s} {'CPU':>8s} "
+          f"{'page KB':>8s}")  # fmt: skip
+    for code in codes:
         imp = med(r["import"] for r in alone[code]) * 1e3
         ren = med(r["render"] for r in alone[code]) * 1e3
         tot = med((r["import"] + r["render"]) for r in alone[code]) * 1e3
+        cpu = med(r["cpu"] for r in alone[code]) * 1e3
         kb = alone[code][-1]["bytes"] / 1e3
-        print(f"  {code:44s} {w0:10.3f} {w1:8.3f} {w1 / w0:12.3f}x {tot:13.1f} {imp:8.1f} "
-              f"{ren:13.1f} {kb:8.0f}")  # fmt: skip
+        print(f"  {code:40s} {tot:8.1f} {imp:8.1f} {ren:13.1f} {cpu:8.1f} {kb:8.0f}")
     if before:
         b, a = list(codes)
-        ratio = med(r["import"] + r["render"] for r in alone[b]) / med(
-            r["import"] + r["render"] for r in alone[a]
-        )
-        print(f"  page alone: before/after {ratio:.1f}x")
+        for what in ("wall", "CPU"):
+            key = (lambda r: r["import"] + r["render"]) if what == "wall" else (lambda r: r["cpu"])
+            ratio = med(map(key, alone[b])) / med(map(key, alone[a]))
+            print(f"  page alone, {what}: before/after {ratio:.1f}x")
 
 
 if __name__ == "__main__":
