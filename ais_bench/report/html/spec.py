@@ -197,7 +197,9 @@ def figure(cid: str, panels: Panel | Sequence[Panel], caption: str) -> str:
     plist = [panels] if isinstance(panels, Panel) else list(panels)
     spec = _json_for_script([p.to_json() for p in plist])
     return (
-        f'<figure class="chart" id="chart-{cid}" data-chart="{cid}"><div class="plots"></div>'
+        f'<figure class="chart" id="chart-{cid}" data-chart="{cid}"><div class="plots">'
+        "<noscript>(the page's script draws this chart: allow JavaScript to see it)</noscript>"
+        "</div>"
         f'<script type="application/json" class="chart-spec">{spec}</script>'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
