@@ -1,15 +1,15 @@
-"""--scenario on the page: LoadGen's verdict, its latency percentiles against the bound, and a
-peak search's probes. Self-contained (one section function, two small charts) so it ports to
-another chart style on its own."""
+"""--scenario on the page: LoadGen's verdict, its latency percentiles against the bound and a
+peak search's probes. One section function and two small chart specs (drawn by draw.js)."""
 
 from __future__ import annotations
 
 import html
 from typing import Any
 
-from ais_bench.report.html.base import _chart, _figure, _note, _Run, _section, fmt
+from ais_bench.report.html.base import _note, _Run, _section, fmt
+from ais_bench.report.html.spec import Axis, Mark, Panel, Series, figure
 
-VALID_COLOR, INVALID_COLOR = "#16a34a", "#dc2626"
+VALID_COLOR, INVALID_COLOR, BOUND_COLOR = "#16a34a", "#dc2626", "#6b7280"
 
 
 def loadgen_section(runs: list[_Run]) -> str | None:
@@ -37,44 +37,39 @@ def _bound(m: dict[str, Any]) -> float | None:
     return st.get("target_latency_ms") if m.get("scenario") == "Server" else None
 
 
+def _bound_marks(bound: float | None) -> tuple[Mark, ...]:
+    return (Mark(bound, BOUND_COLOR, axis="y", dash=(6, 4)),) if bound else ()
+
+
 def _percentiles(i: int, run: _Run, m: dict[str, Any], lat: dict[str, Any]) -> str:
-    fig, (ax,) = _figure(3.0)
-    pct = sorted((float(k), v) for k, v in lat["percentiles"].items())
-    xs = [str(fmt(p)) for p, _ in pct]
-    ax.bar(xs, [v for _, v in pct], color=run.color, alpha=0.75)
+    pct = sorted((float(k), float(v)) for k, v in lat["percentiles"].items())
     bound = _bound(m)
-    if bound:
-        ax.axhline(bound, color=INVALID_COLOR, linestyle="--", linewidth=1.4,
-                   label=f"bound {fmt(bound)} ms")
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_xlabel("percentile")
-    ax.set_ylabel(f"latency per {lat.get('per', 'sample')} (ms)")
-    cap = (f"{run.name}: LoadGen's latency percentiles (issue to completion)"
-           + (f"; dashed: the {fmt(bound)} ms bound." if bound else "."))
-    return _chart(f"mlperf-latency-{i}", fig, cap)
+    panel = Panel(
+        Axis("percentile", cats=[f"p{fmt(p)}" for p, _ in pct]),
+        Axis(f"latency per {lat.get('per', 'sample')} (ms)", lo=0,
+             hi=max(bound * 1.1, max(v for _, v in pct)) if bound else None),
+        [Series(run.name, run.color, y=[v for _, v in pct], style="bars",
+                labels=[f"{v:.3g}" for _, v in pct])],
+        marks=_bound_marks(bound), height=240,
+    )
+    cap = f"{run.name}: LoadGen's latency percentiles (issue to completion)"
+    cap += f"; dashed: the {fmt(bound)} ms bound." if bound else "."
+    return figure(f"mlperf-latency-{i}", panel, cap)
 
 
 def _probes(i: int, run: _Run, m: dict[str, Any], peak: dict[str, Any]) -> str:
-    fig, (ax,) = _figure(3.0)
-    for want, color, label in (("VALID", VALID_COLOR, "VALID"),
-                               (None, INVALID_COLOR, "INVALID")):
-        pts = [p for p in peak["probes"] if (p["result"] == "VALID") == (want == "VALID")
-               and p.get("p99_ms") is not None]
+    series = []
+    numbered = [(n, p) for n, p in enumerate(peak["probes"], 1) if p.get("p99_ms")]
+    for name, color in (("VALID", VALID_COLOR), ("INVALID", INVALID_COLOR)):
+        pts = [(n, p) for n, p in numbered if (p["result"] == "VALID") == (name == "VALID")]
         if pts:
-            ax.scatter([p["qps"] for p in pts], [p["p99_ms"] for p in pts], color=color,
-                       label=label, zorder=3)
-    for i, p in enumerate(peak["probes"], 1):
-        if p.get("p99_ms") is not None:
-            ax.annotate(str(i), (p["qps"], p["p99_ms"]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    bound = _bound(m)
-    if bound:
-        ax.axhline(bound, color="#6b7280", linestyle="--", linewidth=1.2)
-    ax.set_yscale("log")
-    ax.set_xlabel("target QPS")
-    ax.set_ylabel("p99 latency (ms), log scale")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+            series.append(Series(name, color, x=[p["qps"] for _, p in pts],
+                                 y=[p["p99_ms"] for _, p in pts], style="points", size=6,
+                                 labels=[str(n) for n, _ in pts]))
+    panel = Panel(Axis("target QPS"), Axis("p99 latency (ms), log scale", log=True), series,
+                  marks=_bound_marks(_bound(m)), height=260)
     answer = "no probe was VALID" if peak.get("qps") is None else \
         f"highest VALID target {fmt(peak['qps'])} QPS"
-    return _chart(f"mlperf-peak-{i}", fig,
-                  f"{run.name}: peak search probes in order (numbered); {answer}.")
+    return figure(f"mlperf-peak-{i}", panel,
+                  f"{run.name}: peak search probes, numbered in order; dashed: the bound; "
+                  f"{answer}.")
