@@ -101,6 +101,9 @@ def test_server_far_above_capacity_is_invalid_and_exits_5(cli, tmp_path, chain):
     assert "capacity the warm-up measured" in r.out  # the overload was announced
     assert m["latency_ms"]["percentiles"]["99.00"] > 10
     assert f"exit code {EXIT_INVALID}" in r.out
+    page = next(out.glob("*_report.html")).read_text()
+    assert 'id="chart-mlperf-latency-0"' in page and "dashed: the 10 ms bound" in page
+    assert "Server PerformanceOnly: INVALID; latency constraint not met" in page
 
 
 def _service_ms(cli, tmp_path, model) -> float:
@@ -132,6 +135,9 @@ def test_peak_search_lands_near_one_over_the_service_time(cli, tmp_path, chain):
     assert f"highest VALID target {peak['qps']:.6g} QPS" in r.out
     for p in peak["probes"]:
         assert (Path(p["logs"]) / "mlperf_log_summary.txt").is_file()
+    page = next(out.glob("*_report.html")).read_text()
+    assert 'id="mlperf-section"' in page and 'id="chart-mlperf-peak-0"' in page
+    assert f"highest VALID target {peak['qps']:.6g} QPS" in page
 
 
 @pytest.fixture(scope="module")
