@@ -37,6 +37,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.inputs import calibration
 from ais_bench.report import Report, cold, glance
 from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
@@ -260,8 +261,9 @@ def build_parser() -> Parser:
         "--precision",
         type=lower_choice(PRECISIONS),
         default="f32",
-        help="inference precision: f32, or bf16/f16 on --backend openvino (its precision hint); "
-        "the precision that ran is printed after the summary",
+        help="inference precision: f32; bf16/f16 on --backend openvino (its precision hint); "
+        "int8 on --backend cpu and openvino (post-training quantization, calibrated on "
+        "--calibration or --input, cached); the precision that ran is printed after the summary",
     )
     p.add_argument(
         "--ov_device",
@@ -319,6 +321,7 @@ def build_parser() -> Parser:
     _add_auto_shape_options(p)
     _add_scaling_options(p)
     compare_options.add_options(p, switch)
+    calibration.add_options(p)
     _add_window_options(p)
     psweep.add_options(p)
     return p
@@ -587,6 +590,12 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         atol=ns.atol,
         rtol=ns.rtol,
         compare_layers=bool(ns.compare_layers),
+        accuracy=ns.accuracy,
+        min_agreement=ns.min_agreement,
+        min_cosine=ns.min_cosine,
+        max_drop=ns.max_drop,
+        labels=ns.labels,
+        calibration=ns.calibration,
         stability_percentage=ns.stability_percentage,
         measurement_interval=ns.measurement_interval,
         window_count=ns.window_count,
@@ -674,6 +683,7 @@ def _main(argv: Sequence[str] | None) -> int:
         cfg = config_from_args(ns, argv)
         if ns.atol is not None or ns.rtol is not None:
             compare_options.check_tolerances(cfg.precision, ns.atol, ns.rtol, cfg.compare)
+        compare_options.check_criterion(ns, cfg.compare)
         if ns.divide_input is not None and (len(cfg.devices) < 2 or not cfg.input):
             log.warning("--divide_input has an effect only with --input and several --device ids")
         from ais_bench import app
@@ -707,6 +717,8 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     for line in compare_summary.lines(report.inspection):
         log.info("%s", line)
+    for level, text in calibration.lines(report.inspection):
+        log.log(level, "%s", text)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     _print_saved_reports(report.reports)

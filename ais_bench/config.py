@@ -28,7 +28,7 @@ __all__ = [
 
 OUTFMTS = ("BIN", "NPY", "TXT")
 PURE_DATA_TYPES = ("zero", "random")
-PRECISIONS = ("f32", "bf16", "f16")
+PRECISIONS = ("f32", "bf16", "f16", "int8")
 OV_HINTS = ("latency", "throughput")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 # The original's device ids are 0..255 (its runtime's limit); ids past it are refused, not
@@ -117,6 +117,15 @@ class RunConfig:
     atol: float | str | None = None  # None: the precision's default
     rtol: float | str | None = None
     compare_layers: bool = False
+    # -- accuracy criterion (issue 21): checked by compare/criteria.py when the comparison runs
+    accuracy: str = "auto"
+    min_agreement: float | str | None = None  # None: the criterion's default
+    min_cosine: float | str | None = None
+    max_drop: float | str | None = None
+    labels: str | None = None
+    # -- int8: the calibration inputs (same layout as --input); None: --input, else generated
+    calibration: str | None = None
+    quantized: str | None = None  # set by inputs/calibration.py before the model loads
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "devices", device_ids(self.devices))
@@ -241,7 +250,15 @@ class RunConfig:
             self.precision == "f32" or self.precision in backends.traits(self.backend).precisions,
             f"--precision {self.precision}: --backend {self.backend} runs the model in the "
             f"precision it was saved in (f32 here); use --backend "
-            f"{' or '.join(_precision_backends())} for {self.precision}, or drop --precision",
+            f"{' or '.join(_precision_backends(self.precision))} for {self.precision}, or drop "
+            "--precision",
+        )
+        if self.precision == "int8":
+            backends.check_int8(self.backend)
+        _require(
+            self.calibration is None or self.precision == "int8",
+            f"--calibration {self.calibration}: calibration data is for --precision int8; add "
+            "it or drop --calibration",
         )
         _require(
             self.ov_hint in OV_HINTS,
@@ -435,6 +452,7 @@ class RunConfig:
             ov_hint=self.ov_hint,
             ov_streams=self.ov_streams,
             requests=self.threads,
+            quantized=self.quantized,
         )
 
     @property
@@ -640,9 +658,9 @@ def device_ids(value: object) -> tuple[int, ...]:
         raise UserError(f"devices must be a device id or a list of them, got {value!r}") from None
 
 
-def _precision_backends() -> list[str]:
-    """The backends that can run a model in another precision than the one it was saved in."""
-    return [b.name for b in backends.BACKENDS.values() if len(b.precisions) > 1]
+def _precision_backends(precision: str) -> list[str]:
+    """The backends that can run a model in `precision`."""
+    return [b.name for b in backends.BACKENDS.values() if precision in b.precisions]
 
 
 def _require(ok: bool, message: str) -> None:

@@ -26,6 +26,7 @@ from ais_bench.backends.base import Session
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
 from ais_bench.errors import UserError
+from ais_bench.inputs import calibration
 from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
@@ -78,6 +79,7 @@ def run_device(
     (the multi-device launcher uses it to start every device's loop together); `cores` are the
     cores a launcher worker is pinned to, for the report.
     """
+    cfg, int8 = calibration.prepare(cfg)  # --precision int8: quantized (or cached) here, untimed
     facts = RunFacts.gather(cfg, cores)
     if cfg.scenario.kind == "shape_sweep":
         return _run_shape_sweep(cfg, facts, ready)
@@ -115,6 +117,8 @@ def run_device(
             load_ms = (time.perf_counter() - load0) * 1e3
             try:
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+                if int8 is not None:
+                    int8["read_back"] = getattr(session, "int8", None)
                 for key, value in getattr(session, "settings", {}).items():
                     log.debug("engine %s: %s", key, value)
                 for line in describe_model(session.inputs, session.outputs):
@@ -199,6 +203,8 @@ def run_device(
         log.debug("stability window %d: %f ms", i + 1, ms)
     assert plan is not None
     inspection: dict[str, Any] = dict(compared)
+    if int8 is not None:
+        inspection[calibration.KEY] = int8
     if prof is not None and trace is not None:
         warmups = cfg.warmup_count if timings.batches_planned else 0
         inspection["profiler"] = prof.finish(trace, warmups, timings.compute_ms).to_json()

@@ -64,6 +64,7 @@ class OvSession(StagedInfer):
         self.threads = shared.threads
         self.hint = shared.options.hint
         self.provider = f"OpenVINO {self.device} {self.precision}"
+        self.int8: dict[str, Any] | None = shared.int8  # --precision int8: what ran in integers
         self.inputs = [spec_of(p) for p in compiled.inputs]
         self.outputs = [spec_of(p) for p in compiled.outputs]
         self._in_tensors: list[Any] = []
@@ -282,7 +283,7 @@ def load_session(
 ) -> OvSession:
     return open_ov_session(
         OvOptions(
-            model=engine.model,
+            model=engine.load_path,
             device=engine.ov_device,
             precision=engine.precision,
             hint=engine.ov_hint,

@@ -10,6 +10,13 @@ import argparse
 import logging
 from collections.abc import Callable
 
+from ais_bench.compare.criteria import (
+    CRITERIA,
+    DEFAULT_MAX_DROP,
+    DEFAULT_MIN_AGREEMENT,
+    DEFAULT_MIN_COSINE,
+    Criterion,
+)
 from ais_bench.compare.metrics import CompareError, resolve_tolerance
 
 log = logging.getLogger("ais_bench")
@@ -38,6 +45,49 @@ def add_options(p: argparse.ArgumentParser, switch: Callable[[str], bool]) -> No
             help=f"{kind} tolerance, numpy allclose semantics (unset: the precision's default: "
             "f32 atol 1e-5 rtol 1e-4, f16 1e-3/1e-2, bf16 1e-2/5e-2)",
         )
+    add_criterion_options(g)
+
+
+# The accuracy criterion's options (--compare and every --sweep row read them).
+CRITERION_DESTS = frozenset({"accuracy", "min_agreement", "min_cosine", "max_drop", "labels"})
+
+
+def add_criterion_options(g: argparse._ArgumentGroup) -> None:
+    g.add_argument(
+        "--accuracy", default="auto", type=str.lower, choices=CRITERIA,
+        help="what 'the same answers' means: allclose (every element within --atol/--rtol), "
+        "topk (top-1 class agrees for --min_agreement %% of rows; class scores [N, C]), cosine "
+        "(per-sample cosine >= --min_cosine, SNR beside it), auto (topk for [N, C] scores, "
+        "cosine otherwise; the pick and why are printed)",
+    )
+    g.add_argument("--min_agreement", default=None, metavar="P",
+                   help=f"topk: percent of rows whose top-1 class must agree (default "
+                   f"{DEFAULT_MIN_AGREEMENT:g})")
+    g.add_argument("--min_cosine", default=None, metavar="C",
+                   help=f"cosine: lowest per-sample cosine similarity (default "
+                   f"{DEFAULT_MIN_COSINE:g})")
+    g.add_argument(
+        "--labels", default=None, metavar="FILE",
+        help="'file_name class_index' per line for the --input files: report top-1/top-5 "
+        "accuracy of both sides and judge by the drop (--max_drop)",
+    )
+    g.add_argument("--max_drop", default=None, metavar="POINTS",
+                   help=f"with --labels: largest top-1 accuracy drop in points (default "
+                   f"{DEFAULT_MAX_DROP:g})")
+
+
+def criterion(ns: argparse.Namespace) -> Criterion:
+    """The checked criterion of a parsed command line (one line naming the bad option)."""
+    return Criterion.of(getattr(ns, "accuracy", None), getattr(ns, "min_agreement", None),
+                        getattr(ns, "min_cosine", None), getattr(ns, "max_drop", None))
+
+
+def check_criterion(ns: argparse.Namespace, compare: str | None) -> None:
+    criterion(ns)
+    if compare is None and (ns.labels is not None or ns.max_drop is not None
+                            or ns.min_agreement is not None or ns.min_cosine is not None):
+        log.warning("--labels/--min_agreement/--min_cosine/--max_drop have an effect only with "
+                    "--compare (or --sweep)")
 
 
 def check_tolerances(precision: str, atol: object, rtol: object, compare: str | None) -> None:
