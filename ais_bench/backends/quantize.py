@@ -141,12 +141,3 @@ def quantize(engine: EngineConfig, feeds: Sequence[Feed], calibration_hash: str)
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return Quantized(target, key, False, seconds, True, tool)
-
-
-def int8_share(engine_kind: str, int8_ops: int, float_ops: Sequence[str]) -> dict[str, Any]:
-    """The read-back of what ran: compute ops in integer kernels against float ones (by op
-    count: the engines report no per-op FLOPs), and the float ones' types."""
-    total = int8_ops + len(float_ops)
-    return {"engine": engine_kind, "int8_ops": int8_ops, "float_ops": len(float_ops),
-            "int8_share": int8_ops / total if total else 0.0, "basis": "compute op count",
-            "float_op_types": sorted(set(float_ops))}

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.quantize import int8_share
+from ais_bench.backends.int8_share import int8_share
 
 MODEL_FILE = "model.onnx"
 # Kernels that compute in integers (ONNX and com.microsoft ops), and the float compute ops

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.backends.quantize import int8_share
+from ais_bench.backends.int8_share import int8_share
 from ais_bench.errors import UserError
 
 log = logging.getLogger("ais_bench")
