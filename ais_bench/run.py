@@ -23,6 +23,7 @@ import numpy as np
 
 from ais_bench import backends, host, outputs, process_memory
 from ais_bench.backends.base import Session
+from ais_bench.compare import criteria
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
 from ais_bench.errors import UserError
@@ -126,7 +127,9 @@ def run_device(
                 check_has_inputs(cfg, session)
                 checker = Checker.prepare(
                     cfg.compare, cfg.engine, session, cfg.atol, cfg.rtol, cfg.compare_layers,
-                    cfg.output_batchsize_axis,
+                    cfg.output_batchsize_axis, criteria.Criterion.of(
+                        cfg.accuracy, cfg.min_agreement, cfg.min_cosine, cfg.max_drop),
+                    cfg.labels, cfg.input,
                 ) if cfg.compare is not None else None
                 input_names = [s.name for s in session.inputs]
                 plan, batchsize = input_plan.plan(cfg.data, session.inputs)

@@ -79,11 +79,13 @@ def _check_range(option: str, v: float, lo: float, hi: float, what: str) -> None
         raise CompareError(f"{option} must be {what} between {lo:g} and {hi:g}, got {v:g}")
 
 
-def is_class_scores(shape: tuple[int, ...]) -> bool:
-    return len(shape) == 2 and shape[-1] >= 2
+def is_class_scores(shape: tuple[object, ...]) -> bool:
+    """[N, C] with C >= 2 (a C the model leaves symbolic counts: the rank decides)."""
+    c = shape[-1] if len(shape) == 2 else None
+    return len(shape) == 2 and (not isinstance(c, int) or c >= 2)
 
 
-def pick(criterion: str, name: str, shape: tuple[int, ...], dtype: str) -> tuple[str, str]:
+def pick(criterion: str, name: str, shape: tuple[object, ...], dtype: str) -> tuple[str, str]:
     """The criterion an output is judged by, and why (printed and saved)."""
     if criterion == "topk":
         if not is_class_scores(shape):

@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from ais_bench.psweep.options import SWEEP_DESTS, add_options
+from ais_bench.psweep.options import CRITERION_DESTS, SWEEP_DESTS, add_options
 
 __all__ = ["add_options", "main", "wanted"]
 
 
 def wanted(argv: Sequence[str]) -> bool:
     """True when the command line names any sweep option (the sweep then handles it)."""
-    own = SWEEP_DESTS - {"atol", "rtol"}  # those two may also belong to other features
+    # --atol/--rtol and the accuracy criterion's options also belong to --compare
+    own = SWEEP_DESTS - {"atol", "rtol"} - CRITERION_DESTS
     return any(a.split("=", 1)[0].lstrip("-") in own for a in argv if a.startswith("--"))
 
 

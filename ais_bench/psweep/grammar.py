@@ -9,6 +9,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from ais_bench.compare.options import CRITERION_DESTS
 from ais_bench.errors import UserError
 
 # Above this many configurations a sweep is refused unless --sweep_max confirms it: each one is
@@ -61,7 +62,7 @@ def sweepable(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     for a in parser._actions:  # argparse has no public list of its actions
         if not a.option_strings or a.dest in NOT_SWEEPABLE or a.dest.startswith("sweep"):
             continue
-        if a.dest in ("objective", "atol", "rtol"):
+        if a.dest in ("objective", "atol", "rtol") or a.dest in CRITERION_DESTS:
             continue
         out[a.dest] = a
     return out

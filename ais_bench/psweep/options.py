@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-SWEEP_DESTS = frozenset({"sweep", "sweep_max", "objective", "atol", "rtol", "sweep_reference"})
+from ais_bench.compare.options import CRITERION_DESTS
+
+# --accuracy and its settings belong to the accuracy group (compare/options.py) as --atol/--rtol
+# do: the sweep reads them to judge every row, and keeps them off the rows' command lines.
+SWEEP_DESTS = frozenset({"sweep", "sweep_max", "objective", "atol", "rtol", "sweep_reference"}) \
+    | CRITERION_DESTS
 
 
 def positive(text: str) -> int:
@@ -29,7 +34,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "--sweep", nargs="+", action="extend", default=None, metavar="KEY=V1,V2",
         help="options to sweep, e.g. 'threads=1,2,4 intra_op_threads=1:4' (A:B powers of two, "
         "A:B:S a step; dymHW, dymDims, dymShape, outputSize and input separate values with "
-        "'|'); the rest of the command line is the base configuration",
+        "'|'); the rest of the command line is the base configuration. 'auto': installed "
+        "engines x precisions this CPU runs natively x intra_op_threads 1..cores",
     )
     g.add_argument("--sweep_max", type=positive, default=None, metavar="N",
                    help="allow a sweep of up to N configurations (unset: a cap of 64)")
