@@ -28,7 +28,11 @@ INT_PRECISIONS = frozenset({"i8", "u8", "I8", "U8"})
 def check() -> None:
     import importlib.util
 
-    if importlib.util.find_spec("nncf") is None:  # found, not imported: importing takes seconds
+    try:  # found, not imported: importing NNCF takes seconds
+        found = importlib.util.find_spec("nncf") is not None
+    except ValueError:  # sys.modules["nncf"] is None: imports of it are blocked
+        found = False
+    if not found:
         raise UserError(
             f"--precision int8 on --backend openvino needs NNCF, which is not installed: "
             f"{NNCF_HINT}"
