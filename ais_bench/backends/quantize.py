@@ -104,7 +104,7 @@ def quantize(engine: EngineConfig, feeds: Sequence[Feed], calibration_hash: str)
         )
     quantizable = has_quantizable_ops(engine.model)
     key = hashlib.sha256(json.dumps(
-        {"model": file_hash(engine.model), "calibration": calibration_hash, **settings},
+        {**settings, "model": file_hash(engine.model), "calibration_set": calibration_hash},
         sort_keys=True,
     ).encode()).hexdigest()[:32]
     folder = zoo.cache_root() / CACHE_FOLDER / key

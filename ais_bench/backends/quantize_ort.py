@@ -34,7 +34,7 @@ def settings() -> dict[str, Any]:
 
     return {"tool": f"onnxruntime.quantization {ort.__version__}", "format": "QDQ",
             "per_channel": True, "activations": "QUInt8", "weights": "QInt8",
-            "calibration": "MinMax"}
+            "method": "MinMax"}
 
 
 class _Reader:

@@ -44,7 +44,7 @@ def settings() -> dict[str, Any]:
     import openvino
 
     return {"tool": f"nncf {nncf.__version__} (openvino {openvino.__version__.split('-')[0]})",
-            "preset": "performance", "calibration": "nncf.quantize defaults"}
+            "preset": "performance", "method": "nncf.quantize defaults"}
 
 
 def quantize(model: str, feeds: Sequence[dict[str, np.ndarray]], target: Path) -> None:

@@ -76,7 +76,8 @@ def _feeds(cfg: RunConfig, specs: list[TensorSpec]) -> tuple[list[dict[str, np.n
         feeds = []
         try:
             for batch in planned:
-                feeds.append(dict(zip(names, batch.arrays, strict=True)))
+                # Copied: the reader refills its buffers for the next batch.
+                feeds.append({n: np.array(a) for n, a in zip(names, batch.arrays, strict=True)})
                 if len(feeds) == MAX_BATCHES:
                     break
         finally:
