@@ -10,15 +10,17 @@ the run, so its time is never in the timed figures; it is reported apart.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import io
 import json
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +126,8 @@ def quantize(engine: EngineConfig, feeds: Sequence[Feed], calibration_hash: str)
         ) from None
     t0 = time.perf_counter()
     try:
-        module.quantize(engine.model, list(feeds), work / module.MODEL_FILE)
+        with _quiet(engine.debug):
+            module.quantize(engine.model, list(feeds), work / module.MODEL_FILE)
         seconds = time.perf_counter() - t0
         (work / "info.json").write_text(json.dumps(
             {"model": str(engine.model), "samples": len(feeds), "seconds": seconds,
@@ -137,3 +140,21 @@ def quantize(engine: EngineConfig, feeds: Sequence[Feed], calibration_hash: str)
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return Quantized(target, key, False, seconds, True, tool)
+
+
+@contextlib.contextmanager
+def _quiet(debug: bool) -> Iterator[None]:
+    """The quantizers' own chatter (root-logger warnings, progress bars) only with --debug:
+    the run prints its own lines about quantizing."""
+    if debug:
+        yield
+        return
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        root.setLevel(level)
