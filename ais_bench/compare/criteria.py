@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ais_bench.compare.metrics import CompareError
+from ais_bench.options.compare import CRITERIA
 
-CRITERIA = ("auto", "allclose", "topk", "cosine")
 DEFAULT_MIN_AGREEMENT = 99.0  # percent of rows whose top-1 class agrees
 DEFAULT_MIN_COSINE = 0.999
 DEFAULT_MAX_DROP = 1.0  # points of label accuracy

@@ -9,7 +9,6 @@ model loads, never inside the timed figures.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -29,14 +28,6 @@ log = logging.getLogger("ais_bench")
 MAX_BATCHES = 32  # MinMax calibration settles within a few dozen batches
 GENERATED_BATCHES = 8
 KEY = "int8"  # the summary JSON's entry
-
-
-def add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--calibration", default=None, metavar="DIR",
-        help="--precision int8: calibration inputs, laid out as --input (unset: the --input "
-        f"files, else generated data with a warning); at most {MAX_BATCHES} batches are used",
-    )
 
 
 def prepare(cfg: RunConfig) -> tuple[RunConfig, dict[str, Any] | None]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from ais_bench.psweep.options import CRITERION_DESTS, SWEEP_DESTS, add_options
+from ais_bench.options.compare import CRITERION_DESTS
+from ais_bench.psweep.options import SWEEP_DESTS
 
-__all__ = ["add_options", "main", "wanted"]
+__all__ = ["main", "wanted"]
 
 
 def wanted(argv: Sequence[str]) -> bool:
