@@ -23,6 +23,7 @@ import numpy as np
 
 from ais_bench.backends.base import Backend, EngineConfig, StagedInfer, TensorSpec
 from ais_bench.backends.openvino_compile import (
+    HINT_OF,
     PRECISIONS,
     Compiled,
     OvOptions,
@@ -310,6 +311,8 @@ def tensor_values(
     arrays: list[np.ndarray],
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """--dump: OpenVINO computes the inner tensors itself (intermediate_values)."""
+    # int8: the quantized model's tensors, its float layers at f32 (as the run compiles it)
+    precision = HINT_OF.get(engine.precision, engine.precision)
     return intermediate_values(
-        engine.model, engine.ov_device, engine.precision, names, input_names, arrays
+        engine.load_path, engine.ov_device, precision, names, input_names, arrays
     )
