@@ -132,3 +132,24 @@ def test_openvino_int8_without_nncf_names_the_extra(cli, cli_env, work, tmp_path
     # ONNX Runtime's int8 needs no NNCF.
     assert cli("--model", "conv.onnx", "--precision", "int8", *SHORT, cwd=work,
                PYTHONPATH=path).rc == 0
+
+
+def test_labels_give_the_exact_task_accuracy_of_both_sides(cli, work):
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(work / "cls.onnx"), providers=["CPUExecutionProvider"])
+    best = {f"s{i}.npy": int(sess.run(None, {"x": np.load(work / "in" / f"s{i}.npy")})[0]
+                             .argmax()) for i in range(4)}
+    # Three files labelled with the class the model picks, one with another class.
+    wrong = (best["s3.npy"] + 1) % 10
+    (work / "labels.txt").write_text(
+        "# file class\n" + "".join(f"{n} {c}\n" for n, c in best.items() if n != "s3.npy")
+        + f"s3 {wrong}\n")
+    r = cli("--model", "cls.onnx", "--backend", "openvino", "--input", "in", "--compare", "cpu",
+            "--labels", "labels.txt", *SHORT, "--output", "o", "--output_dirname", "lab",
+            cwd=work)
+    assert r.rc == 0, r.text
+    assert "label top-1 75.00% -> 75.00% (drop +0.00 points, limit 1)" in r.line("--labels")
+    lab = summary(work, "lab")["compare"]["outputs"][0]["accuracy"]["labels"]
+    assert lab["samples"] == 4 and lab["reference_top1"] == lab["candidate_top1"] == 75.0
+    assert lab["drop"] == 0.0 and lab["reference_top5"] >= 75.0
