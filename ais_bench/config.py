@@ -35,11 +35,17 @@ __all__ = [
 # Values given as text or sequences become plain values first (so a rule sees one form).
 NORMALISE: tuple[Callable[[Any, Callable[[str, object], None]], None], ...] = (
     cluster.normalise, data.normalise, scenario_part.normalise, engine.normalise,
+    data.normalise_input,
 )
-# The rules, part by part; the inspection's come last (it reads the acl.json).
+# The rules, each in the module of the options it concerns, run in this order (the first broken
+# one is reported, so the order decides which of several mistakes is named); the inspection's
+# come last (it reads the acl.json).
 CHECKS: tuple[Callable[[Any], None], ...] = (
-    engine.check, data.check, scenario_part.check, cluster.check, measurement.check,
-    compare.check, saving.check,
+    engine.check_model, scenario_part.check_counts, saving.check_format, data.check,
+    scenario_part.check_run_mode, data.check_batchsize, engine.check, data.check_dymBatch,
+    scenario_part.check_range_max, data.check_shape_options, scenario_part.check_range_count,
+    data.check_auto_mode, saving.check_batch_axis, cluster.check, scenario_part.check_threads,
+    measurement.check, scenario_part.check_percentiles, compare.check, saving.check_folders,
 )
 
 

@@ -158,34 +158,50 @@ class DataConfig:
 
 
 def normalise(cfg: Any, put: Callable[[str, object], None]) -> None:
-    """The spec strings of --dymHW/--dymDims/--dymShape and --input as plain values (so the
-    Python API takes strings as typed, or values)."""
+    """The spec strings of --dymHW/--dymDims/--dymShape as plain values (so the Python API
+    takes strings as typed, or values)."""
     if isinstance(cfg.dymHW, str):
         put("dymHW", shapes.parse_hw(cfg.dymHW))
     elif cfg.dymHW is not None:
         put("dymHW", shapes.parse_hw(",".join(map(str, cfg.dymHW))))
     put("dymDims", shapes.shape_value(cfg.dymDims, "--dymDims"))
     put("dymShape", shapes.shape_value(cfg.dymShape, "--dymShape"))
+
+
+def normalise_input(cfg: Any, put: Callable[[str, object], None]) -> None:
     put("input", input_paths(cfg.input))
 
 
 def check(cfg: Any) -> None:
-    """The data rules (cfg is a RunConfig)."""
+    """The generated data's rules (cfg is a RunConfig)."""
     require(
         cfg.pure_data_type in PURE_DATA_TYPES,
         f"--pure_data_type must be one of {', '.join(PURE_DATA_TYPES)}, "
         f"got {cfg.pure_data_type!r}",
     )
     require(0 <= cfg.seed < 2**64, f"--seed must be an integer from 0 to 2**64-1, got {cfg.seed}")
+
+
+def check_batchsize(cfg: Any) -> None:
     require(
         cfg.batchsize is None or cfg.batchsize >= 1,
         f"--batchsize must be a positive integer, got {cfg.batchsize}",
     )
+
+
+def check_dymBatch(cfg: Any) -> None:
     require(
         cfg.dymBatch is None or (isinstance(cfg.dymBatch, int) and cfg.dymBatch >= 1),
         f"--dymBatch must be a positive integer, got {cfg.dymBatch}",
     )
-    given = [f"--{name}" for name in SHAPE_OPTIONS if getattr(cfg, name) is not None]
+
+
+def _given_shapes(cfg: Any) -> list[str]:
+    return [f"--{name}" for name in SHAPE_OPTIONS if getattr(cfg, name) is not None]
+
+
+def check_shape_options(cfg: Any) -> None:
+    given = _given_shapes(cfg)
     # --dymBatch and --dymHW set different dims, so they combine; the others give whole
     # shapes and stand alone.
     if len(given) > 1 and given != ["--dymBatch", "--dymHW"]:
@@ -194,16 +210,21 @@ def check(cfg: Any) -> None:
             "--dymHW combine; --dymDims/--dymShape give whole shapes, --dymShape_range a list "
             "of them)"
         )
-    if cfg.auto_mode is not None:
-        require(
-            bool(cfg.input),
-            f"{cfg.auto_mode} reads each batch's shapes from .npy input files: add --input",
-        )
-        require(
-            not given,
-            f"{cfg.auto_mode} sets shapes from the input files, so {' and '.join(given)} "
-            "cannot be used with it: drop one",
-        )
+
+
+def check_auto_mode(cfg: Any) -> None:
+    if cfg.auto_mode is None:
+        return
+    require(
+        bool(cfg.input),
+        f"{cfg.auto_mode} reads each batch's shapes from .npy input files: add --input",
+    )
+    given = _given_shapes(cfg)
+    require(
+        not given,
+        f"{cfg.auto_mode} sets shapes from the input files, so {' and '.join(given)} "
+        "cannot be used with it: drop one",
+    )
 
 
 def auto_mode(cfg: Any) -> str | None:

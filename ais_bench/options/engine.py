@@ -184,12 +184,15 @@ def normalise(cfg: Any, put: Callable[[str, object], None]) -> None:
     put("outputSize", None if sizes is None else shapes.parse_sizes(sizes))
 
 
-def check(cfg: Any) -> None:
-    """The engine's rules (cfg is a RunConfig)."""
+def check_model(cfg: Any) -> None:
     if not cfg.model:
         raise UserError(
             "--model is required: pass an .onnx file or a built-in model such as zoo:resnet"
         )
+
+
+def check(cfg: Any) -> None:
+    """The engine's rules (cfg is a RunConfig)."""
     backends.traits(cfg.backend)  # a name the registry does not hold: the one-line error
     require(cfg.intra_op_threads >= 0, "--intra_op_threads must be 0 (engine default) or more")
     require(cfg.inter_op_threads >= 0, "--inter_op_threads must be 0 (engine default) or more")

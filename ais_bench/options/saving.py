@@ -140,16 +140,22 @@ class OutputConfig:
     batch_axis: int = 0
 
 
-def check(cfg: Any) -> None:
-    """The saving rules (cfg is a RunConfig)."""
+def check_format(cfg: Any) -> None:
+    """The saving rules (cfg is a RunConfig), one function per place in RunConfig's order."""
     require(
         cfg.outfmt in OUTFMTS,
         f"--outfmt must be one of {', '.join(OUTFMTS)}, got {cfg.outfmt!r}",
     )
+
+
+def check_batch_axis(cfg: Any) -> None:
     require(
         cfg.output_batchsize_axis >= 0,
         f"--output_batchsize_axis must be 0 or more, got {cfg.output_batchsize_axis}",
     )
+
+
+def check_folders(cfg: Any) -> None:
     if cfg.output_dirname is not None:
         require(
             cfg.output is not None,

@@ -204,23 +204,35 @@ def normalise(cfg: Any, put: Callable[[str, object], None]) -> None:
     put("dymShape_range", shapes.range_value(cfg.dymShape_range))
 
 
-def check(cfg: Any) -> None:
-    """The scenario's rules (cfg is a RunConfig)."""
+def check_counts(cfg: Any) -> None:
+    """The scenario's rules (cfg is a RunConfig), one function per place in RunConfig's order."""
     require(cfg.loop >= 1, f"--loop must be a positive integer, got {cfg.loop}")
     require(
         cfg.warmup_count >= 0,
         f"--warmup_count must be 0 or more, got {cfg.warmup_count} (0 skips the warm-up)",
     )
+
+
+def check_run_mode(cfg: Any) -> None:
     require(
         cfg.run_mode in RUN_MODES,
         f"--run_mode must be one of {', '.join(RUN_MODES)}, got {cfg.run_mode!r}",
     )
+
+
+def check_range_max(cfg: Any) -> None:
     require(
         isinstance(cfg.dymShape_range_max, int) and cfg.dymShape_range_max >= 1,
         f"--dymShape_range_max must be a positive integer, got {cfg.dymShape_range_max}",
     )
+
+
+def check_range_count(cfg: Any) -> None:
     if cfg.dymShape_range is not None:
         shapes.check_range_count(cfg.dymShape_range, cfg.dymShape_range_max)
+
+
+def check_threads(cfg: Any) -> None:
     require(
         1 <= cfg.threads <= MAX_THREADS,
         f"--threads must be between 1 and {MAX_THREADS} concurrent requests, got "
@@ -231,6 +243,9 @@ def check(cfg: Any) -> None:
             math.isfinite(cfg.duration) and cfg.duration > 0,
             f"--duration: expected a positive number of seconds, got {cfg.duration:g}",
         )
+
+
+def check_percentiles(cfg: Any) -> None:
     for q in cfg.percentiles:
         require(
             math.isfinite(q) and 0 < q <= 100,
