@@ -347,6 +347,7 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
     if multi.reports:
         artifacts.write_multi(multi)
+    outputs.note_foreign(out)
     return multi
 
 
@@ -362,6 +363,8 @@ def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
             f"; device_{s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
         ),
     )
+    if planned.out is not None:
+        outputs.clear_earlier(planned.out)
     outcomes, interrupted = _launch(specs, target)
     return gather(planned, outcomes, interrupted)
 

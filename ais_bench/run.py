@@ -253,6 +253,7 @@ def run_device(
             timings.stamps, plan.read_stamps, background.stamps if background is not None else ()
         )
         artifacts.write(report, stamps, profiler_trace(inspection))
+    outputs.note_foreign(out)
     return report
 
 
@@ -517,4 +518,5 @@ def _run_shape_sweep(
             log.info("dymShape_range table saved in %s", table.csv_path)
     if report.reports:
         artifacts.write(report, None)
+    outputs.note_foreign(out)
     return report

@@ -231,15 +231,66 @@ def test_rerun_clears_the_earlier_runs_files_only(cli, tmp_path):
     assert [v["outfiles"] for v in s["filesinfo"].values()] == [[str(folder / "9_0.bin")]]
 
 
-def test_rerun_into_a_folder_no_summary_accounts_for_is_refused(cli, tmp_path):
+def test_a_folder_holding_the_users_files_is_written_into(cli, tmp_path):
+    """No summary says which files are whose: the run writes its own, overwrites a same-named
+    file with a warning, and names the ones it left."""
     folder = tmp_path / "out" / "run"
-    folder.mkdir(parents=True)
+    (folder / "sub").mkdir(parents=True)
     (folder / "pure_infer_data_0.bin").write_bytes(b"someone else's")
+    (folder / "notes.txt").write_text("mine")
+    (folder / "sub" / "a.txt").write_text("mine too")
     r = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
             cwd=tmp_path)
-    assert r.rc == 2
-    assert r.err.count("\n") == 1 and "empty that folder or pick another --output_dirname" in r.err
-    assert (folder / "pure_infer_data_0.bin").read_bytes() == b"someone else's"
+    assert r.rc == 0, r.text
+    assert "[WARNING] left 2 files that no run of ais_bench wrote: notes.txt, sub/a.txt\n" in r.out
+    assert "overwrote 1 file" in r.out and "pure_infer_data_0.bin" in r.out
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "sub" / "a.txt").read_text() == "mine too"
+    assert (folder / "pure_infer_data_0.bin").stat().st_size == 64  # the run's output now
+    s = summary_json(tmp_path / "out")
+    assert [v["outfiles"] for v in s["filesinfo"].values()] == [
+        [str(folder / "pure_infer_data_0.bin")]
+    ]
+    # A rerun replaces the listed output (today's warning) and still leaves the user's files.
+    r2 = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
+             cwd=tmp_path)
+    assert r2.rc == 0, r2.text
+    assert "removed the earlier run's 1 result file(s)" in r2.out
+    assert "[WARNING] left 2 files that no run of ais_bench wrote: notes.txt, sub/a.txt\n" in r2.out
+    assert "overwrote" not in r2.out
+
+
+@pytest.mark.parametrize("devices", ["0", "0,1"])
+def test_the_log_redirected_into_the_output_folder_survives(cli_env, tmp_path, devices):
+    """The original's scripts: mkdir -p out/case_0 && ais_bench ... > out/case_0/log.txt."""
+    folder = tmp_path / "out" / "case_0"
+    folder.mkdir(parents=True)
+    log_file = folder / "log.txt"
+    cmd = (f"{sys.executable} -m ais_bench --model zoo:tiny --loop 3 --device {devices} "
+           f"--output out --output_dirname case_0 > out/case_0/log.txt")
+    r = subprocess.run(cmd, shell=True, cwd=tmp_path, env=cli_env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    text = log_file.read_text()
+    assert "[INFO] output path:" in text
+    assert "Performance Summary" in text and "results saved in" in text
+    assert "[WARNING] left 1 file that no run of ais_bench wrote: log.txt\n" in text
+    s = summary_json(tmp_path / "out")
+    assert "log.txt" not in json.dumps(s)
+    assert text.rstrip().splitlines()[-1].startswith("[INFO] ")  # the log runs to the end
+
+
+def test_many_foreign_files_are_named_up_to_a_limit(cli, tmp_path):
+    folder = tmp_path / "out" / "run"
+    folder.mkdir(parents=True)
+    for i in range(20):
+        (folder / f"f{i:02d}.txt").write_text("x")
+    r = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
+            cwd=tmp_path)
+    assert r.rc == 0, r.text
+    line = next(x for x in r.out.splitlines() if "no run of ais_bench wrote" in x)
+    assert line == ("[WARNING] left 20 files that no run of ais_bench wrote: f00.txt, f01.txt, "
+                    "f02.txt, f03.txt, f04.txt, f05.txt, f06.txt, f07.txt and 12 more")
 
 
 # -- memory with many files --------------------------------------------------------------------
