@@ -119,7 +119,6 @@ def run_device(
                     log.debug("engine %s: %s", key, value)
                 for line in describe_model(session.inputs, session.outputs):
                     log.debug("%s", line)
-                check_has_inputs(cfg, session)
                 checker = Checker.prepare(
                     cfg.compare, cfg.engine, session, cfg.atol, cfg.rtol, cfg.compare_layers,
                     cfg.output_batchsize_axis,
@@ -315,16 +314,6 @@ def run_scenario(
             s.close()
 
 
-def check_has_inputs(cfg: RunConfig, session: Session) -> None:
-    """A model without inputs computes the same constant every time: nothing to feed or time."""
-    if not session.inputs:
-        given = " (and --input has nothing to feed)" if cfg.input else ""
-        raise UserError(
-            f"model {cfg.model} has no inputs{given}: ais_bench times a model on the data fed "
-            "to its inputs; check that --model is the model you meant"
-        )
-
-
 def batch_text(batchsize: float) -> str:
     return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
 
@@ -430,7 +419,6 @@ def _run_shape_sweep(
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in describe_model(session.inputs, session.outputs):
             log.debug("%s", line)
-        check_has_inputs(cfg, session)
         shape_sweep.check_specs(cfg.dymShape_range, session.inputs)
         total = cfg.dymShape_range.count()
         todo = shape_sweep.plan_shapes(cfg.dymShape_range, cfg.batchsize, session.inputs)
