@@ -114,6 +114,8 @@ def run_device(
         ) as session:
             load_ms = (time.perf_counter() - load0) * 1e3
             try:
+                # The original's line, one per device: its scripts count them.
+                log.info("open device %d success", cfg.device)
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
                 for key, value in getattr(session, "settings", {}).items():
                     log.debug("engine %s: %s", key, value)
@@ -416,6 +418,7 @@ def _run_shape_sweep(
     filesinfo = outputs.FilesInfo()  # one spool shared by every shape's writer
     writers: dict[int, OutputWriter] = {}
     with backends.open(cfg.engine) as session:
+        log.info("open device %d success", cfg.device)
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in describe_model(session.inputs, session.outputs):
             log.debug("%s", line)

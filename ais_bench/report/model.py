@@ -234,7 +234,9 @@ class WorkerOutcome:
 
     @property
     def name(self) -> str:
-        return f"i:{self.index} device_{self.device}"
+        """'i:0 device 0': the worker in the tool's own lines. Only the guide's closing line
+        says device_N (the original's scripts find that line by searching for 'device_')."""
+        return f"i:{self.index} device {self.device}"
 
     def to_json(self) -> dict[str, Any]:
         return report_json.outcome_to_json(self)
