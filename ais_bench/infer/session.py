@@ -18,6 +18,7 @@ import numpy as np
 from ais_bench import backends, shapes
 from ais_bench.config import RunConfig, ScenarioConfig
 from ais_bench.errors import UserError
+from ais_bench.infer.original_extras import COPY_TIMES, spec_of, tensor_from_files
 from ais_bench.infer.tensor_type import TensorType
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inputs.files import load_file
@@ -228,8 +229,10 @@ class InferSession:
         seen = fed == self._last_shapes
         if seen:
             s.bind_output_buffers()
-        s.h2d()
         pc = time.perf_counter_ns
+        t0 = pc()
+        s.h2d()
+        COPY_TIMES.add(h2d=[(pc() - t0) / 1e6])
         times = self._summary.exec_time_list
         for i in range(self.loop):
             if i == 1 and not seen:
@@ -238,7 +241,12 @@ class InferSession:
             s.compute()
             times.append((pc() - t0) / 1e6)
         self._last_shapes = fed
-        return s.d2h() if out_array else s.output_values()
+        if not out_array:
+            return s.output_values()
+        t0 = pc()
+        outs = s.d2h()
+        COPY_TIMES.add(d2h=[(pc() - t0) / 1e6])
+        return outs
 
     def _sizes(self, custom_sizes: int | Sequence[int]) -> tuple[int, ...]:
         n = len(self._live().outputs)
@@ -293,6 +301,7 @@ class InferSession:
         if r.error is not None:
             raise RuntimeError(f"inference failed: {r.error}")
         self._summary.exec_time_list.extend(float(x) for x in r.compute_ms)
+        COPY_TIMES.add(r.h2d_ms, r.d2h_ms)
         return results
 
     def infer_iteration(
@@ -351,7 +360,18 @@ class InferSession:
         """Copy host arrays to the session's device: one engine tensor each (for ONNX Runtime an
         onnxruntime.OrtValue), for run()."""
         s = self._live()
-        return [s.array_to_tensor(np.asarray(a, order="C")) for a in arrays]
+        t0 = time.perf_counter_ns()
+        tensors = [s.array_to_tensor(np.asarray(a, order="C")) for a in arrays]
+        COPY_TIMES.add(h2d=[(time.perf_counter_ns() - t0) / 1e6])
+        return tensors
+
+    def create_tensor_from_fileslist(
+        self, desc: Any, files: Sequence[str | os.PathLike[str]]
+    ) -> np.ndarray:
+        """Input `desc`'s array (an entry of get_inputs(), or its name) from .bin/.npy files
+        read one after another, as the files of one batch; zero-filled up to the input's size.
+        The original returns a host tensor for run(); infer() and run() take this array."""
+        return tensor_from_files(spec_of(desc, self._live().inputs), files)
 
     def convert_tensors_to_host(self, tensors: Sequence[Any]) -> list[Any]:
         """Host copies of device tensors. Unlike the original, which moves each tensor in
@@ -362,7 +382,10 @@ class InferSession:
     def convert_tensors_to_arrays(self, tensors: Sequence[Any]) -> list[np.ndarray]:
         """numpy copies of device tensors, e.g. run()'s outputs."""
         s = self._live()
-        return [np.array(s.tensor_to_array(t)) for t in tensors]
+        t0 = time.perf_counter_ns()
+        arrays = [np.array(s.tensor_to_array(t)) for t in tensors]
+        COPY_TIMES.add(d2h=[(time.perf_counter_ns() - t0) / 1e6])
+        return arrays
 
     def run(self, feeds: Sequence[Any] | Mapping[str, Any], out_array: bool = False) -> list[Any]:
         """Run `loop` times on device tensors and return the output tensors, as the original's
@@ -389,6 +412,12 @@ class InferSession:
         return self.convert_tensors_to_arrays(outs) if out_array else outs
 
     # -- the original's shape and output-size declarations ------------------------------------
+    def set_staticbatch(self) -> None:
+        """Back to the model's own shapes: forget what set_dynamic_* declared (the original
+        calls it before each 'static' infer)."""
+        self._declared = None
+        self._declared_by = []
+
     # ONNX Runtime takes every shape from the tensors it is fed, so these calls only declare
     # what run() must be fed next and check it; infer() takes its shapes from its own feeds.
     def set_dynamic_batchsize(self, batchsize: int) -> None:
