@@ -17,13 +17,13 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ais_bench import backends, psweep
+from ais_bench import backends, interrupts, psweep
 from ais_bench.compare import options as compare_options
 from ais_bench.compare import summary as compare_summary
 from ais_bench.config import (
@@ -38,7 +38,7 @@ from ais_bench.config import (
 )
 from ais_bench.errors import InferenceError, UserError
 from ais_bench.report import Report, cold, glance
-from ais_bench.report.text import windows_line
+from ais_bench.report.text import saved_text, windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
 
 if TYPE_CHECKING:
@@ -685,7 +685,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         outcome = app.run(cfg)
         if not isinstance(outcome, Report):
-            return _print_multi(outcome, cfg)
+            return _print_held(_print_multi, outcome, cfg)
     except UserError as exc:
         if debug:
             traceback.print_exc()
@@ -697,7 +697,20 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    return _print_one(outcome, cfg)
+    return _print_held(_print_one, outcome, cfg)
+
+
+def _print_held(print_outcome: Callable[[Any, RunConfig], int], outcome: Any,
+                cfg: RunConfig) -> int:
+    """Print what was measured whole: an interrupt meanwhile only turns the exit code into
+    130 (143 for SIGTERM)."""
+    held = interrupts.Deferred()
+    held.start()
+    try:
+        code = print_outcome(outcome, cfg)
+    finally:
+        held.stop()
+    return EXIT_INTERRUPTED if held.caught and code == 0 else code
 
 
 def _print_one(report: Report, cfg: RunConfig) -> int:
@@ -710,19 +723,17 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     _print_saved_reports(report.reports)
-    if report.save_error:
-        print(f"[ERROR] {report.save_error}", file=sys.stderr)
+    problems = [report.save_error] if report.save_error else []
     if report.input_error:
-        saved = " (the completed batches' outputs and the summary are saved)" if (
-            report.summary_path
-        ) else ""
-        print(
-            f"[ERROR] {report.input_error}; stopped after {report.batches} of "
-            f"{report.batches_planned} batches{saved}",
-            file=sys.stderr,
-        )
-        return UserError.exit_code
-    if report.save_error:
+        problems.insert(0, f"{report.input_error}; stopped after {report.batches} of "
+                           f"{report.batches_planned} batches")
+    if problems:  # one line: what could not be written or read, and what is on disk
+        if report.output_dir or report.reports:
+            problems.append(saved_text(
+                _output_files([report]), report.output_dir,
+                [report.summary_path] if report.summary_path else [], report.reports,
+            ))
+        print(f"[ERROR] {'; '.join(problems)}", file=sys.stderr)
         return UserError.exit_code
     if report.error:
         print(
@@ -738,6 +749,16 @@ def _print_one(report: Report, cfg: RunConfig) -> int:
         print(f"[ERROR] {compare_error}", file=sys.stderr)
         return UserError.exit_code
     return compare_summary.exit_code(report.inspection)
+
+
+def _output_files(reports: Sequence[Report]) -> list[str]:
+    """Every output file the reports' filesinfo lists: each was written whole."""
+    files: list[str] = []
+    for r in reports:
+        info = r.filesinfo
+        for entry in info.values():
+            files += entry.get("outfiles", [])
+    return files
 
 
 def _print_saved_reports(reports: dict[str, str]) -> None:
@@ -795,10 +816,15 @@ def _print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
     _print_saved_reports(multi.reports)
-    saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
+    reports = [o.report for o in multi.outcomes if o.report is not None]
+    saves = [r.save_error for r in reports if r.save_error]
     saves += [multi.save_error] if multi.save_error else []
-    for line in saves:
-        print(f"[ERROR] {line}", file=sys.stderr)
+    if saves:  # one line: what could not be written, and what is on disk
+        summaries = [p for p in (multi.summary_path, *(r.summary_path for r in reports)) if p]
+        saves.append(saved_text(
+            _output_files(reports), multi.output_dir, summaries, multi.reports
+        ))
+        print(f"[ERROR] {'; '.join(saves)}", file=sys.stderr)
     if multi.failures:
         bad_input = all(o.user_error for o in multi.failures)
         return UserError.exit_code if bad_input else InferenceError.exit_code

@@ -366,8 +366,13 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
             multi.save(out.summary_path)
         except UserError as exc:
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
-    if multi.reports:
-        artifacts.write_multi(multi)
+    failed = artifacts.write_multi(multi) if multi.reports else []
+    if failed:
+        multi = dataclasses.replace(
+            multi,
+            save_error="; ".join(x for x in (multi.save_error, *failed) if x),
+            reports=artifacts.unwritten(multi.reports, failed),
+        )
     outputs.note_foreign(out)
     return multi
 

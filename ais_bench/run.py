@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, host, outputs, process_memory
+from ais_bench import backends, host, interrupts, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
@@ -76,11 +76,26 @@ def run_device(
 
     `ready` is called once the model is loaded and the inputs planned, just before the warm-up
     (the multi-device launcher uses it to start every device's loop together); `cores` are the
-    cores a launcher worker is pinned to, for the report.
+    cores a launcher worker is pinned to, for the report. An interrupt that lands once the loop
+    and its output files are done is held until the summary and page are written: the report
+    then says interrupted.
     """
     facts = RunFacts.gather(cfg, cores)
     if cfg.scenario.kind == "shape_sweep":
         return _run_shape_sweep(cfg, facts, ready)
+    late = interrupts.Deferred()
+    try:
+        report = _run_one(cfg, ready, facts, late)
+    finally:
+        late.stop()
+    if late.caught and not report.interrupted:
+        report = dataclasses.replace(report, interrupted=True)
+    return report
+
+
+def _run_one(
+    cfg: RunConfig, ready: Callable[[], None] | None, facts: RunFacts, late: interrupts.Deferred
+) -> Report:
     insp = prepare_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:
@@ -179,6 +194,8 @@ def run_device(
                     except KeyboardInterrupt:  # what was measured is still summarised
                         timings.interrupted = True
                         log.warning("interrupted during the comparison: no comparison saved")
+                # Measured and written: from here an interrupt waits for the summary.
+                late.start()
             finally:
                 if plan is not None:
                     plan.close()
@@ -194,6 +211,7 @@ def run_device(
         outputs.discard_if_empty(out, cfg.output_dirname is not None)
         raise
     end = time.time()
+    timings.interrupted = timings.interrupted or bool(late.caught)
     for ms in timings.compute_ms:
         log.debug("model compute cost : %f", ms)
     for i, ms in enumerate((timings.windows or {}).get("window_ms", ())):
@@ -253,7 +271,9 @@ def run_device(
         stamps = artifacts.with_files(
             timings.stamps, plan.read_stamps, background.stamps if background is not None else ()
         )
-        artifacts.write(report, stamps, profiler_trace(inspection))
+        report = with_unwritten(
+            report, artifacts.write(report, stamps, profiler_trace(inspection))
+        )
     outputs.note_foreign(out)
     return report
 
@@ -281,6 +301,18 @@ def measured(
         "cold_start": cold.cold_start_json(load_ms, timings.first_run_ms, first_timed),
         "memory": cold.memory_json(memory0.rss_mb, peak_mb, source, gpu, note),
     }
+
+
+def with_unwritten(report: Report, failed: list[str]) -> Report:
+    """The report once its page, trace and CSV were written: the ones that failed join its
+    save_error and leave its list of files, which then names only what is on disk."""
+    if not failed:
+        return report
+    return dataclasses.replace(
+        report,
+        save_error="; ".join(x for x in (report.save_error, *failed) if x),
+        reports=artifacts.unwritten(report.reports, failed),
+    )
 
 
 def save_summary(report: Report, path: Path) -> Report:
@@ -508,6 +540,6 @@ def _run_shape_sweep(
         if report.save_error is None:
             log.info("dymShape_range table saved in %s", table.csv_path)
     if report.reports:
-        artifacts.write(report, None)
+        report = with_unwritten(report, artifacts.write(report, None))
     outputs.note_foreign(out)
     return report

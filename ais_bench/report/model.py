@@ -119,7 +119,8 @@ class Report:
     latency: Stats | None = None  # per request, first stage start to last stage end
     cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
-    save_error: str | None = None  # the summary could not be saved (a full disk): why
+    # the summary, page, trace or CSV could not be saved (a full disk): why
+    save_error: str | None = None
     # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
     engine: dict[str, Any] = field(default_factory=dict)
     # -- what the HTML page draws beyond the statistics --
@@ -251,7 +252,8 @@ class MultiReport:
     output_dir: str | None = None
     summary_path: str | None = None
     interrupted: bool = False
-    save_error: str | None = None  # the summary could not be saved (a full disk): why
+    # the summary, page or merged trace could not be saved (a full disk): why
+    save_error: str | None = None
     reports: dict[str, str] = field(default_factory=dict)  # the run's page and merged trace
 
     @property

@@ -225,3 +225,20 @@ def _cores(cores: Sequence[int]) -> str:
 
 def _num(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
+
+
+def saved_text(
+    output_files: Sequence[str], output_dir: str | None, summaries: Sequence[str],
+    reports: dict[str, str],
+) -> str:
+    """'saved: 24 output files in DIR, the summary S, the html report P' (or 'saved: nothing'):
+    after a failed write, what is complete on disk (every file is written whole or not at all),
+    so a file that was not written is never said saved."""
+    parts = []
+    n = len(set(output_files))
+    if n:
+        parts.append(f"{n} output file{'s' if n != 1 else ''} in {output_dir}")
+    if summaries:
+        parts.append(f"the summar{'ies' if len(summaries) > 1 else 'y'} {', '.join(summaries)}")
+    parts += [f"the {kind.replace('_', ' ')} {p}" for kind, p in reports.items()]
+    return "saved: " + (", ".join(parts) if parts else "nothing")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -206,6 +207,70 @@ def test_full_disk_during_outputs_and_summary(cli, tmp_path, tiny_fs):
     # Every file left under its final name is whole.
     for f in tiny_fs.rglob("*.bin"):
         assert f.stat().st_size == 64
+
+
+def test_full_disk_says_saved_only_what_is_whole_on_disk(cli, tmp_path, tiny_fs):
+    """The outputs fill the disk: one [ERROR] line names what could not be written and what is
+    on disk; the page and summary that did not fit are never said saved."""
+    feed = tiny_inputs(tmp_path / "data", 3000)
+    r = cli("--model", "zoo:tiny", "--input", feed, "--output", tiny_fs, cwd=tmp_path)
+    assert r.rc == 2, r.text
+    assert r.err.count("\n") == 1 and r.err.startswith("[ERROR] cannot write output file "), r.err
+    assert "saved in" not in r.out and "[WARNING] cannot write" not in r.out
+    folder = next(p for p in tiny_fs.iterdir() if p.is_dir())
+    on_disk = sorted(folder.iterdir())
+    assert on_disk and f"; saved: {len(on_disk)} output files in {folder}\n" in r.err
+    assert "cannot save the summary" in r.err and "cannot write the HTML report" in r.err
+    assert not list(tiny_fs.glob("*_summary.json")) and not list(tiny_fs.glob("*.html"))
+    assert not tmp_leftovers(tiny_fs)
+
+
+def test_a_page_that_does_not_fit_is_not_said_saved(cli, tmp_path, tiny_fs):
+    """The outputs and the summary fit, the page does not (the issue's case: a warning, then
+    'html saved in'). Now: one [ERROR] line, the page absent, exit 2."""
+    args = ("--model", "zoo:tiny", "--loop", "3", "--output_dirname", "run")
+    sizes = cli(*args, "--output", tmp_path / "roomy", cwd=tmp_path)
+    assert sizes.rc == 0, sizes.text
+    page = (tmp_path / "roomy" / "run_report.html").stat().st_size
+    summary = (tmp_path / "roomy" / "run_summary.json").stat().st_size
+    # Room for the output, the summary and its .tmp (4 KiB pages), not for the page.
+    room = 4096 * (2 + 2 * (summary // 4096 + 1))
+    if page <= room + 4096:
+        pytest.skip(f"the page ({page} bytes) is too small to overflow a {room}-byte gap")
+    filler = tiny_fs / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(tiny_fs).free - room))
+    r = cli(*args, "--output", tiny_fs, cwd=tmp_path)
+    assert r.rc == 2, r.text
+    assert r.err.count("\n") == 1, r.err
+    assert r.err.startswith(f"[ERROR] cannot write the HTML report {tiny_fs / 'run_report.html'}:")
+    assert r.err.rstrip().endswith(
+        f"; saved: 1 output file in {tiny_fs / 'run'}, the summary {tiny_fs / 'run_summary.json'}")
+    assert "html saved" not in r.out and "[WARNING] cannot write" not in r.out
+    assert "results saved in" in r.out  # the summary is whole on disk
+    assert not (tiny_fs / "run_report.html").exists() and not tmp_leftovers(tiny_fs)
+    json.loads((tiny_fs / "run_summary.json").read_text())
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02])
+def test_interrupt_after_the_loop_keeps_the_summary(cli_env, tmp_path, delay):
+    """Ctrl-C once the last (large TXT) output is on disk, while the run finishes: the summary
+    of the iterations that ran, listing the file, exit 130; never 'nothing was measured'."""
+    model = big_output_model(tmp_path / "big.onnx")
+    p = popen(cli_env, ["--model", model, "--pure_data_type", "random", "--outfmt", "TXT",
+                        "--loop", "3", "--output", "out", "--output_dirname", "run"], tmp_path)
+    written = tmp_path / "out" / "run" / "pure_infer_data_0.txt"
+    wait_for(written.exists, proc=p, timeout=300)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 130, out + err
+    assert "nothing was measured" not in err and "Traceback" not in err
+    assert "Performance Summary" in out and "CPU_compute_time" in out
+    s = summary_json(tmp_path / "out")
+    assert s["CPU_compute_time"]["count"] == 3
+    assert s["filesinfo"]["0"]["outfiles"] == [str(Path("out") / "run" / written.name)]
+    assert np.loadtxt(written).shape == (2000, 2000)
+    assert not tmp_leftovers(tmp_path)
 
 
 # -- rerunning into the same --output_dirname --------------------------------------------------
