@@ -1,19 +1,12 @@
-"""One device: open the engine, plan the inputs, run the scenario, save outputs, build the Report.
-
-The config reaching here is resolved (a model file, one device, threads fitted); launcher.py
-calls run_device in each worker process, app.py calls it in-process.
-
-Long because it holds the two one-device pipes (the timed run and the --dymShape_range sweep)
-and the one place a Report is built from Timings; each step it calls lives in its own module.
+"""One device's run: open the engine, plan the inputs, run the scenario, write outputs and the
+report.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, host, interrupts, outputs, process_memory
+from ais_bench import backends, interrupts, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
@@ -29,42 +22,29 @@ from ais_bench.errors import UserError
 from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
-from ais_bench.outputs import OutputDir, OutputWriter
-from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts, cold, provenance
-from ais_bench.report import json as report_json
+from ais_bench.outputs import OutputWriter
+from ais_bench.report import (
+    Report,
+    artifacts,
+)
 from ais_bench.report.text import describe_model
-from ais_bench.scenarios import shape_sweep
+from ais_bench.run.facts import (
+    RunFacts,
+    batch_text,
+    make_report,
+    measured,
+    planned_reports,
+    profiler_trace,
+    save_summary,
+    with_unwritten,
+)
+from ais_bench.run.sweep import _run_shape_sweep
 from ais_bench.scenarios.base import OutputSink, Timings
 from ais_bench.scenarios.loop import run_loop
 from ais_bench.scenarios.pipeline import run_pipeline
 from ais_bench.scenarios.streams import run_streams
 
 log = logging.getLogger("ais_bench")
-
-CSV_NAME = "dymshape_range.csv"
-
-
-@dataclasses.dataclass(frozen=True)
-class RunFacts:
-    """What a report records about the run beyond its timings: fixed before the run starts."""
-
-    model: str
-    argv: tuple[str, ...]
-    versions: dict[str, str]
-    host_cpu: str
-    cores: tuple[int, ...] | None = None  # a multi-device worker's pinned cores
-    provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def gather(cls, cfg: RunConfig, cores: tuple[int, ...] | None = None) -> RunFacts:
-        versions = host.versions()
-        # Hashed here, before the model loads: never inside the timed run.
-        base = provenance.gather(
-            cfg.model, cfg.backend, versions, cfg.precision, cfg.intra_op_threads,
-            cfg.inter_op_threads, provenance.sha256(cfg.model),
-        )
-        return cls(cfg.model, cfg.argv, versions, host.cpu_name(), cores or None, base)
-
 
 def run_device(
     cfg: RunConfig,
@@ -278,53 +258,6 @@ def _run_one(
     return report
 
 
-def planned_reports(cfg: RunConfig, out: OutputDir | None) -> dict[str, str]:
-    """The page, trace and CSV this run writes (--html, --html_report, --trace)."""
-    return artifacts.planned(
-        out.summary_path if out is not None else None, cfg.html, cfg.html_report, cfg.trace
-    )
-
-
-def profiler_trace(inspection: dict[str, Any]) -> str | None:
-    prof = inspection.get("profiler")
-    return str(prof.get("trace")) if isinstance(prof, dict) and prof.get("trace") else None
-
-
-def measured(
-    load_ms: float, timings: Timings, memory0: process_memory.MemoryStart, provider: str
-) -> dict[str, Any]:
-    """The cold start and memory of a run: Report fields."""
-    first_timed = float(timings.compute_ms[0]) if timings.compute_ms.size else None
-    peak_mb, source = process_memory.peak(memory0)
-    gpu, note = process_memory.gpu_mb(provider)
-    return {
-        "cold_start": cold.cold_start_json(load_ms, timings.first_run_ms, first_timed),
-        "memory": cold.memory_json(memory0.rss_mb, peak_mb, source, gpu, note),
-    }
-
-
-def with_unwritten(report: Report, failed: list[str]) -> Report:
-    """The report once its page, trace and CSV were written: the ones that failed join its
-    save_error and leave its list of files, which then names only what is on disk."""
-    if not failed:
-        return report
-    return dataclasses.replace(
-        report,
-        save_error="; ".join(x for x in (report.save_error, *failed) if x),
-        reports=artifacts.unwritten(report.reports, failed),
-    )
-
-
-def save_summary(report: Report, path: Path) -> Report:
-    """The report, saved; a failure (a full disk) goes on the returned report instead of being
-    raised, so what was measured is still printed before the one-line error."""
-    try:
-        report.save(path)
-    except UserError as exc:
-        return dataclasses.replace(report, save_error=str(exc), summary_path=None)
-    return report
-
-
 def run_scenario(
     cfg: RunConfig, session: Session, plan: InputPlan, sink: OutputSink | None
 ) -> Timings:
@@ -348,10 +281,6 @@ def run_scenario(
             s.close()
 
 
-def batch_text(batchsize: float) -> str:
-    return str(int(batchsize)) if float(batchsize).is_integer() else str(batchsize)
-
-
 def prepare_inspection(cfg: RunConfig) -> Inspection:
     """The run's profiler/dump plan, with its folders checked before anything is loaded."""
     insp = cfg.inspection()
@@ -373,173 +302,3 @@ def peek(plan: InputPlan) -> tuple[Batch | None, InputPlan]:
     first = next(batches, None)
     rest = batches if first is None else itertools.chain([first], batches)
     return first, dataclasses.replace(plan, batches=rest)
-
-
-def make_report(
-    cfg: RunConfig,
-    session: Session,
-    timings: Timings,
-    batchsize: float,
-    start: float,
-    end: float,
-    facts: RunFacts,
-    **more: Any,
-) -> Report:
-    """The run's one Report: its timings as statistics, its facts, and `more` fields
-    (`fed_shapes`: each batch's input shapes when batches differed; else the last staged)."""
-    fed = more.pop("fed_shapes", None) or [[a.shape for a in session.staged_arrays()]]
-    fields: dict[str, Any] = dict(
-        model=facts.model,
-        provider=session.provider,
-        device_kind=session.device_kind,
-        device_id=cfg.device,
-        batchsize=batchsize,
-        loop=cfg.loop,
-        warmup_count=cfg.warmup_count,
-        compute=Stats.of(timings.compute_ms, cfg.percentiles),
-        h2d=Stats.of(timings.h2d_ms),
-        d2h=Stats.of(timings.d2h_ms),
-        compute_times_ms=[float(x) for x in timings.compute_ms],
-        start_time=start,
-        end_time=end,
-        wall_s=timings.wall_s,
-        batches=timings.batches_done,
-        samples=timings.samples_done,
-        padded_samples=timings.padded_samples,
-        interrupted=timings.interrupted,
-        error=timings.error,
-        args=list(facts.argv),
-        pid=os.getpid(),
-        versions=facts.versions,
-        host_cpu=facts.host_cpu,
-        streams=cfg.threads,
-        pipeline=cfg.pipeline,
-        duration_s=cfg.duration,
-        span_s=timings.timed_span_s,
-        cpu_s=timings.cpu_s,
-        intra_op_threads=cfg.intra_op_threads,
-        latency=(
-            Stats.of(timings.latency_ms, cfg.percentiles)
-            if timings.latency_ms is not None
-            else None
-        ),
-        cpu_cores=list(facts.cores) if facts.cores else None,
-        engine=dict(getattr(session, "settings", {})),
-        warmup_times_ms=list(timings.warmup_ms),
-        latency_times_ms=(
-            [float(x) for x in timings.latency_ms] if timings.latency_ms is not None else None
-        ),
-        provenance=provenance.complete(
-            facts.provenance, session.provider,
-            f"{session.device_kind}:{cfg.device}", cfg.threads, cfg.pipeline,
-            [s.name for s in session.inputs], fed,
-        ),
-    )
-    fields.update(more)
-    return Report(**fields)
-
-
-def _run_shape_sweep(
-    cfg: RunConfig, facts: RunFacts, ready: Callable[[], None] | None = None
-) -> Report:
-    """--dymShape_range: every shape's own block as it finishes, then the table. `ready` as
-    run_device says: the launcher's other workers wait on it before their first shape."""
-    assert cfg.dymShape_range is not None
-    start = time.time()
-    out: OutputDir | None = None
-    filesinfo = outputs.FilesInfo()  # one spool shared by every shape's writer
-    writers: dict[int, OutputWriter] = {}
-    with backends.open(cfg.engine) as session:
-        log.info("open device %d success", cfg.device)
-        log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
-        for line in describe_model(session.inputs, session.outputs):
-            log.debug("%s", line)
-        shape_sweep.check_specs(cfg.dymShape_range, session.inputs)
-        total = cfg.dymShape_range.count()
-        todo = shape_sweep.plan_shapes(cfg.dymShape_range, cfg.batchsize, session.inputs)
-        if cfg.output is not None:
-            out = outputs.prepare(cfg.output, cfg.output_dirname)
-            outputs.check_summary_target(out)
-            outputs.clear_earlier(out)
-            log.info("output path:%s", out.folder)
-        log.info("dymShape_range: %d shape(s) to run", total)
-        if ready is not None:
-            ready()
-        width = len(str(total - 1))
-
-        def batches(p: shape_sweep.SweepShape) -> InputPlan:
-            assert p.fixed is not None
-            return input_plan.pure_plan(session.inputs, cfg.pure_data_type, cfg.seed, p.fixed)
-
-        def sink(p: shape_sweep.SweepShape) -> OutputSink | None:
-            if out is None:
-                return None
-            sub = out.folder / f"dymshape_{p.index:0{width}d}"
-            sub.mkdir(exist_ok=True)
-            writers[p.index] = OutputWriter(sub, cfg.outfmt, filesinfo=filesinfo)
-            return writers[p.index]
-
-        def on_shape(o: shape_sweep.ShapeOutcome) -> None:
-            writer = writers.get(o.shape.index)
-            if o.error is not None:
-                if writer is not None:
-                    with contextlib.suppress(OSError):
-                        writer.folder.rmdir()  # nothing was written for a failed shape
-                return
-            assert o.timings is not None
-            one = make_report(
-                cfg, session, o.timings, o.shape.batchsize, start, start, facts,
-                compute=Stats.of(o.timings.compute_ms),
-            )
-            for line in one.lines(cfg.display_all_summary):
-                log.info("%s", line)
-
-        outcomes, interrupted = shape_sweep.run_sweep(
-            session, todo, total, batches, sink, cfg.scenario, on_shape
-        )
-    end = time.time()
-    empty = Stats.of(np.empty(0))
-    runs = tuple(
-        ShapeRun(o.shape.index, o.shape.text, o.shape.batchsize, empty, o.error)
-        if o.error is not None or o.timings is None
-        else ShapeRun(
-            o.shape.index, o.shape.text, o.shape.batchsize, Stats.of(o.timings.compute_ms)
-        )
-        for o in outcomes
-    )
-    csv_path = out.folder / CSV_NAME if out is not None else None
-    table = RangeSummary(runs, total, str(csv_path) if csv_path is not None else None)
-    ok = table.ok_runs
-    pooled = shape_sweep.pooled(outcomes, total, interrupted)
-    batchsize = float(np.mean([r.batchsize for r in ok])) if ok else 1.0
-    error = pooled.error
-    if not ok and not interrupted and runs:
-        error = (
-            f"every one of the {len(runs)} shape(s) failed; the first ({runs[0].dymshape}): "
-            f"{shape_sweep.first_line(runs[0].error or '')}"
-        )
-    report = make_report(
-        cfg, session, pooled, batchsize, start, end, facts,
-        dymshape_range=table,
-        filesinfo=filesinfo,
-        error=error,
-        output_dir=str(out.folder) if out is not None else None,
-        summary_path=str(out.summary_path) if out is not None else None,
-        reports={
-            k: v
-            for k, v in planned_reports(cfg, out).items()
-            if k in (artifacts.HTML, "html_report")
-        },
-    )
-    if out is not None and csv_path is not None:
-        try:
-            report_json.write_range_csv(table, csv_path)
-        except UserError as exc:
-            return dataclasses.replace(report, save_error=str(exc), summary_path=None)
-        report = save_summary(report, out.summary_path)
-        if report.save_error is None:
-            log.info("dymShape_range table saved in %s", table.csv_path)
-    if report.reports:
-        report = with_unwritten(report, artifacts.write(report, None))
-    outputs.note_foreign(out)
-    return report
