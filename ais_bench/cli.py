@@ -13,9 +13,10 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from ais_bench import psweep
+from ais_bench import interrupts, psweep
 from ais_bench.compare import options as compare_options
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
@@ -115,7 +116,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         outcome = app.run(cfg)
         if not isinstance(outcome, Report):
-            return print_multi(outcome, cfg)
+            return _print_held(print_multi, outcome, cfg)
     except UserError as exc:
         if debug:
             traceback.print_exc()
@@ -127,7 +128,20 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    return print_one(outcome, cfg)
+    return _print_held(print_one, outcome, cfg)
+
+
+def _print_held(print_outcome: Callable[[Any, RunConfig], int], outcome: Any,
+                cfg: RunConfig) -> int:
+    """Print what was measured whole: an interrupt meanwhile only turns the exit code into
+    130 (143 for SIGTERM)."""
+    held = interrupts.Deferred()
+    held.start()
+    try:
+        code = print_outcome(outcome, cfg)
+    finally:
+        held.stop()
+    return EXIT_INTERRUPTED if held.caught and code == 0 else code
 
 
 def _run_on_cluster(cfg: RunConfig, cluster: str) -> int:

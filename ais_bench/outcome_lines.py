@@ -35,19 +35,17 @@ def print_one(report: Report, cfg: RunConfig) -> int:
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     _print_saved_reports(report.reports)
-    if report.save_error:
-        print(f"[ERROR] {report.save_error}", file=sys.stderr)
+    problems = [report.save_error] if report.save_error else []
     if report.input_error:
-        saved = " (the completed batches' outputs and the summary are saved)" if (
-            report.summary_path
-        ) else ""
-        print(
-            f"[ERROR] {report.input_error}; stopped after {report.batches} of "
-            f"{report.batches_planned} batches{saved}",
-            file=sys.stderr,
-        )
-        return UserError.exit_code
-    if report.save_error:
+        problems.insert(0, f"{report.input_error}; stopped after {report.batches} of "
+                           f"{report.batches_planned} batches")
+    if problems:  # one line: what could not be written or read, and what is on disk
+        if report.output_dir or report.reports:
+            problems.append(text.saved_text(
+                _output_files([report]), report.output_dir,
+                [report.summary_path] if report.summary_path else [], report.reports,
+            ))
+        print(f"[ERROR] {'; '.join(problems)}", file=sys.stderr)
         return UserError.exit_code
     if report.error:
         print(
@@ -77,10 +75,19 @@ def _loadgen_code(results: list[dict | None]) -> int:
     return EXIT_INVALID
 
 
+def _output_files(reports: list[Report]) -> list[str]:
+    """Every output file the reports' filesinfo lists: each was written whole."""
+    files: list[str] = []
+    for r in reports:
+        for entry in r.filesinfo.values():
+            files += entry.get("outfiles", [])
+    return files
+
+
 def _print_saved_reports(reports: dict[str, str]) -> None:
     """Where the page, trace and CSV went (after the block, so the guide's lines come first)."""
     for kind, path in reports.items():
-        if os.path.isfile(path):  # one that failed was warned about when it was written
+        if os.path.isfile(path):  # one that failed is no longer in `reports`
             log.info("%s saved in %s", kind.replace("_", " "), path)
 
 
@@ -122,9 +129,14 @@ def print_multi(multi: MultiReport, cfg: RunConfig) -> int:
     if multi.summary_path:
         log.info("results saved in %s, summary in %s", multi.output_dir, multi.summary_path)
     _print_saved_reports(multi.reports)
-    saves = [o.report.save_error for o in multi.outcomes if o.report and o.report.save_error]
+    reports = [o.report for o in multi.outcomes if o.report is not None]
+    saves = [r.save_error for r in reports if r.save_error]
     saves += [multi.save_error] if multi.save_error else []
-    for line in saves:
+    if saves:  # one line: what could not be written, and what is on disk
+        summaries = [p for p in (multi.summary_path, *(r.summary_path for r in reports)) if p]
+        line = "; ".join([*saves, text.saved_text(
+            _output_files(reports), multi.output_dir, summaries, multi.reports
+        )])
         print(f"[ERROR] {line}", file=sys.stderr)
     if multi.failures:
         bad_input = all(o.user_error for o in multi.failures)

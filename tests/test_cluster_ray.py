@@ -212,7 +212,7 @@ def test_a_killed_actor_is_reported_with_its_unfinished_files(cluster, tmp_path)
     text, err = p.communicate(timeout=180)
     assert p.returncode == 1, err + text
     assert "Traceback" not in err
-    assert re.search(r"\[ERROR\] i:1 device_1: actor on \S+ \(127\.0\.0\.1, pid \d+\) died before "
+    assert re.search(r"\[ERROR\] i:1 device 1: actor on \S+ \(127\.0\.0\.1, pid \d+\) died before "
                      r"reporting; \d+ input file\(s\) not finished: s[23]\d", err), err
     assert list(closing(text)) == [0]
     assert summary_total(text) == pytest.approx(closing(text)[0][1])

@@ -116,7 +116,7 @@ def test_closing_lines_and_total_follow_the_guide():
     assert text.closing_lines(multi) == [
         "i:0 device_1 throughput:1000.0 start_time:101.0 end_time:201.0",
         "i:1 device_2 throughput:500.0 start_time:102.0 end_time:202.0",
-        "i:2 device_5 failed: worker process (pid 9) died with signal SIGKILL",
+        "i:2 device 5 failed: worker process (pid 9) died with signal SIGKILL",
     ]
     assert multi.total_throughput == 1500.0
     assert [o.device for o in multi.failures] == [5]

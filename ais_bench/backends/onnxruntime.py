@@ -99,6 +99,7 @@ class OrtSession(StagedInfer):
         self.outputs = [spec_from_arg(a) for a in sess.get_outputs()]
         self._binding = sess.io_binding()
         self._device_values: list[Any] = []
+        self._bound = False
         self._staged: list[np.ndarray] = []
         # -- --outputSize: byte budget per output, and what is bound now --
         self.output_sizes: tuple[int, ...] | None = None
@@ -109,7 +110,8 @@ class OrtSession(StagedInfer):
     def stage(self, arrays: list[np.ndarray]) -> None:
         """Allocate (or reuse) device buffers shaped like `arrays` and bind them; untimed."""
         ort = self._ort
-        reuse = len(self._device_values) == len(arrays) and all(
+        # A model without inputs has no buffers to compare: bound once all the same.
+        reuse = self._bound and len(self._device_values) == len(arrays) and all(
             tuple(v.shape()) == a.shape for v, a in zip(self._device_values, arrays, strict=True)
         )
         if not reuse:
@@ -125,6 +127,7 @@ class OrtSession(StagedInfer):
             for spec in self.outputs:
                 self._binding.bind_output(spec.name, self.bind_device, self.device_id)
             self._prealloc_shapes = None
+            self._bound = True
             log.debug(
                 "bound inputs %s and outputs %s on %s:%d",
                 ", ".join(

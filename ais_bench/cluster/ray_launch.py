@@ -300,6 +300,8 @@ def _run(cfg: RunConfig, cluster: str, address: str, t0: float) -> ClusterReport
         address, len(specs), ",".join(sorted({h for h, _, _ in where})), startup,
     )
     inputs_per_sample = max(1, len(backends.model_specs(cfg.model)[0])) if cfg.input else 1
+    if out is not None:
+        outputs.clear_earlier(out)
     outcomes, interrupted = _gather(specs, actors, where, barrier, inputs_per_sample)
     user = {o.error for o in outcomes if o.user_error}
     if len(user) == 1 and all(o.user_error for o in outcomes):

@@ -19,6 +19,12 @@ class DeclaredShapes:
     _live: Callable[[], Any]  # InferSession's method: its open backend Session
 
     # -- the original's shape and output-size declarations ------------------------------------
+    def set_staticbatch(self) -> None:
+        """Back to the model's own shapes: forget what set_dynamic_* declared (the original
+        calls it before each 'static' infer)."""
+        self._declared = None
+        self._declared_by = []
+
     # ONNX Runtime takes every shape from the tensors it is fed, so these calls only declare
     # what run() must be fed next and check it; infer() takes its shapes from its own feeds.
     def set_dynamic_batchsize(self, batchsize: int) -> None:

@@ -24,6 +24,7 @@ from ais_bench.infer.feeds import (
     _as_input,
     _check_acl_json,
 )
+from ais_bench.infer.original_extras import COPY_TIMES, spec_of, tensor_from_files
 from ais_bench.infer.tensor_type import TensorType
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inputs.files import load_file
@@ -184,8 +185,10 @@ class InferSession(DeclaredShapes):
         seen = fed == self._last_shapes
         if seen:
             s.bind_output_buffers()
-        s.h2d()
         pc = time.perf_counter_ns
+        t0 = pc()
+        s.h2d()
+        COPY_TIMES.add(h2d=[(pc() - t0) / 1e6])
         times = self._summary.exec_time_list
         for i in range(self.loop):
             if i == 1 and not seen:
@@ -194,7 +197,12 @@ class InferSession(DeclaredShapes):
             s.compute()
             times.append((pc() - t0) / 1e6)
         self._last_shapes = fed
-        return s.d2h() if out_array else s.output_values()
+        if not out_array:
+            return s.output_values()
+        t0 = pc()
+        outs = s.d2h()
+        COPY_TIMES.add(d2h=[(pc() - t0) / 1e6])
+        return outs
 
     def _sizes(self, custom_sizes: int | Sequence[int]) -> tuple[int, ...]:
         n = len(self._live().outputs)
@@ -249,6 +257,7 @@ class InferSession(DeclaredShapes):
         if r.error is not None:
             raise RuntimeError(f"inference failed: {r.error}")
         self._summary.exec_time_list.extend(float(x) for x in r.compute_ms)
+        COPY_TIMES.add(r.h2d_ms, r.d2h_ms)
         return results
 
     def infer_iteration(
@@ -307,7 +316,18 @@ class InferSession(DeclaredShapes):
         """Copy host arrays to the session's device: one engine tensor each (for ONNX Runtime an
         onnxruntime.OrtValue), for run()."""
         s = self._live()
-        return [s.array_to_tensor(np.asarray(a, order="C")) for a in arrays]
+        t0 = time.perf_counter_ns()
+        tensors = [s.array_to_tensor(np.asarray(a, order="C")) for a in arrays]
+        COPY_TIMES.add(h2d=[(time.perf_counter_ns() - t0) / 1e6])
+        return tensors
+
+    def create_tensor_from_fileslist(
+        self, desc: Any, files: Sequence[str | os.PathLike[str]]
+    ) -> np.ndarray:
+        """Input `desc`'s array (an entry of get_inputs(), or its name) from .bin/.npy files
+        read one after another, as the files of one batch; zero-filled up to the input's size.
+        The original returns a host tensor for run(); infer() and run() take this array."""
+        return tensor_from_files(spec_of(desc, self._live().inputs), files)
 
     def convert_tensors_to_host(self, tensors: Sequence[Any]) -> list[Any]:
         """Host copies of device tensors. Unlike the original, which moves each tensor in
@@ -318,7 +338,10 @@ class InferSession(DeclaredShapes):
     def convert_tensors_to_arrays(self, tensors: Sequence[Any]) -> list[np.ndarray]:
         """numpy copies of device tensors, e.g. run()'s outputs."""
         s = self._live()
-        return [np.array(s.tensor_to_array(t)) for t in tensors]
+        t0 = time.perf_counter_ns()
+        arrays = [np.array(s.tensor_to_array(t)) for t in tensors]
+        COPY_TIMES.add(d2h=[(time.perf_counter_ns() - t0) / 1e6])
+        return arrays
 
     def run(self, feeds: Sequence[Any] | Mapping[str, Any], out_array: bool = False) -> list[Any]:
         """Run `loop` times on device tensors and return the output tensors, as the original's

@@ -48,9 +48,30 @@ class WorkerSpec:
     cores: tuple[int, ...] | None = None
 
 
+# A worker's line that holds one of these is a line the original prints and scripts parse: it
+# keeps the original's exact format, without the worker's 'device N: ' tag.
+ORIGINAL_TOKENS = ("open device", "cost :", "output path:", "throughput", "1000*batchsize")
+
+
+class WorkerFormatter(logging.Formatter):
+    """'[INFO] device 0: message' (never 'device_0', which scripts take for a result line);
+    the original's own lines bare."""
+
+    def __init__(self, device: int) -> None:
+        super().__init__("[%(levelname)s] %(message)s")
+        self.tag = f"device {device}: "
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        if any(t in record.message for t in ORIGINAL_TOKENS):
+            return line
+        head = f"[{record.levelname}] "
+        return head + self.tag + line[len(head):]
+
+
 def _setup_worker_logging(device: int, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(f"[%(levelname)s] device_{device}: %(message)s"))
+    handler.setFormatter(WorkerFormatter(device))
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
@@ -223,8 +244,14 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
             report_json.save_multi(multi, out.summary_path)
         except UserError as exc:
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
-    if multi.reports:
-        artifacts.write_multi(multi)
+    failed = artifacts.write_multi(multi) if multi.reports else []
+    if failed:
+        multi = dataclasses.replace(
+            multi,
+            save_error="; ".join(x for x in (multi.save_error, *failed) if x),
+            reports=artifacts.unwritten(multi.reports, failed),
+        )
+    outputs.note_foreign(out)
     return multi
 
 
@@ -237,9 +264,11 @@ def launch(cfg: RunConfig, target: RunDevice) -> MultiReport:
         len(specs),
         ",".join(map(str, planned.ids)),
         "".join(
-            f"; device_{s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
+            f"; device {s.device}: core(s) {','.join(map(str, s.cores))}" for s in specs if s.cores
         ),
     )
+    if planned.out is not None:
+        outputs.clear_earlier(planned.out)
     outcomes, interrupted = _launch(specs, target)
     return gather(planned, outcomes, interrupted)
 

@@ -1,8 +1,9 @@
 """Where results go: the timestamped (or named) folder, its summary JSON, and the output files
 (written per batch, or split per input file, on a writer thread).
 
-folder.py holds the result folder and its rerun policy, files.py the atomic writes and the
-spooled filesinfo, writer.py the writer thread and the per-file output split.
+folder.py holds the result folder and its rerun policy (rerun.py: whose files are already
+there), files.py the atomic writes and the spooled filesinfo, writer.py the writer thread and the
+per-file output split.
 """
 
 from ais_bench.outputs.files import (
@@ -22,9 +23,10 @@ from ais_bench.outputs.folder import (
     clear_earlier,
     discard_empty_tree,
     discard_if_empty,
-    earlier_run_files,
+    note_foreign,
     prepare,
 )
+from ais_bench.outputs.rerun import earlier_run_files
 from ais_bench.outputs.writer import (
     Batch,
     OutputWriter,
@@ -50,6 +52,7 @@ __all__ = [
     'discard_empty_tree',
     'discard_if_empty',
     'earlier_run_files',
+    'note_foreign',
     'prepare',
     'space_note',
     'split_rows',

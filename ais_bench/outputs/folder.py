@@ -1,20 +1,19 @@
 """The result folder: timestamped or named, its rerun policy (an earlier run's listed files are
-removed, never others) and the clean-up of an empty one.
+removed, never others; the user's files are left and named: rerun.py) and the clean-up of an
+empty one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ais_bench.errors import UserError
+from ais_bench.outputs import rerun
 from ais_bench.outputs.files import TIMESTAMP
 
 log = logging.getLogger("ais_bench")
@@ -30,6 +29,9 @@ class OutputDir:
     # --output_dirname reused: the earlier run's files, removed by clear_earlier() once the new
     # run is known to start (a run refused for bad input leaves the earlier results alone).
     earlier: tuple[Path, ...] = ()
+    # Files already there that no earlier run's summary lists: the user's, left as they are
+    # (a log redirected into the folder), and named once the run is over.
+    foreign: tuple[rerun.FileMark, ...] = ()
 
     @property
     def name(self) -> str:
@@ -54,12 +56,12 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
     if dirname is not None:
         folder = root / dirname
         summary = root / f"{dirname}_summary.json"
-        earlier = earlier_run_files(folder, summary, dirname)
+        earlier = rerun.earlier_run_files(folder, summary, dirname)
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create {folder}: {exc.strerror}") from None
-        return OutputDir(root, folder, summary, earlier)
+        return OutputDir(root, folder, summary, earlier, rerun.foreign_files(folder, earlier))
     stamp = time.strftime(TIMESTAMP, time.localtime(now))
     # Two runs in one second: the later one takes the next free suffix, never the same folder.
     for k in range(10_000):
@@ -76,97 +78,18 @@ def prepare(output: Path, dirname: str | None, now: float | None = None) -> Outp
     raise UserError(f"too many result folders named {stamp}* in {output}")
 
 
-# -- rerunning into the same --output_dirname ---------------------------------------------------
-
-
-def _listed_paths(node: Any, key: str = "") -> Iterator[str]:
-    """Every string in a summary JSON that may name a file the run wrote (not its inputs)."""
-    if key in ("infiles", "args"):
-        return
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _listed_paths(v, str(k))
-    elif isinstance(node, list):
-        for v in node:
-            yield from _listed_paths(v, key)
-
-
-def earlier_run_files(folder: Path, summary: Path, dirname: str) -> tuple[Path, ...]:
-    """The result files an earlier run into `folder` wrote, as its summary lists them (outputs,
-    exception files, tables, per-device summaries), and that summary; () for a fresh folder.
-
-    Anything else in the folder is the user's. A folder holding files but no readable summary
-    cannot be told apart from the user's own: refused, with the fix.
-    """
-    held = folder.is_dir() and any(folder.iterdir())
-    if not summary.exists():
-        if held:
-            raise UserError(
-                f"--output_dirname {dirname}: {folder} already holds files and no "
-                f"{summary.name} says which an earlier run wrote; empty that folder or pick "
-                "another --output_dirname"
-            )
-        return ()
-    if not summary.is_file():
-        raise UserError(
-            f"the summary file {summary} exists and is not a regular file (a folder?): move it "
-            "away, or pass another --output or --output_dirname"
-        )
-    try:
-        earlier = json.loads(summary.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(
-            f"--output_dirname {dirname}: cannot read the earlier run's {summary} ({exc}); "
-            "remove it or pick another --output_dirname"
-        ) from None
-    root = folder.resolve()
-    # The page, trace, CSVs and the --compare table sit beside the summary, named after the
-    # folder.
-    beside = summary.resolve().parent
-    found: set[Path] = set()
-    for text in set(_listed_paths(earlier)):
-        p = Path(text)
-        with contextlib.suppress(OSError, ValueError):
-            if p.is_symlink() or not p.is_file():
-                continue
-            q = p.resolve()
-            if root in q.parents or (
-                q.parent == beside and q != summary.resolve() and q.name.startswith(f"{dirname}_")
-            ):
-                found.add(q)
-    return (*sorted(found), summary)
+# -- a folder that already holds files (rerun.py) -------------------------------------------
 
 
 def clear_earlier(out: OutputDir) -> None:
-    """Remove the earlier run's files (and the sub-folders they leave empty), with a warning,
-    so two runs never mix in one folder."""
-    if not out.earlier:
-        return
-    root = out.folder.resolve()
-    removed = 0
-    parents: set[Path] = set()
-    for p in out.earlier:
-        try:
-            p.unlink()
-        except OSError:
-            continue
-        if p != out.summary_path and root in p.resolve().parents:  # the page etc. go unsaid
-            removed += 1
-            parents.update(q for q in p.parents if root in q.parents)
-    for d in sorted(parents, key=lambda q: len(q.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            d.rmdir()  # only when empty: a sub-folder the earlier run made
-    left = sum(1 for _ in out.folder.iterdir()) if out.folder.is_dir() else 0
-    log.warning(
-        "--output_dirname %s: removed the earlier run's %d result file(s) and summary%s",
-        out.name,
-        removed,
-        f"; {left} other item(s) in {out.folder} were not written by it and are left as they are"
-        if left
-        else "",
-    )
+    """The earlier run's files go, with a warning (see rerun.clear)."""
+    rerun.clear(out.folder, out.summary_path, out.earlier, out.name)
+
+
+def note_foreign(out: OutputDir | None) -> None:
+    """Once the run has written its files: name the user's files it replaced and left."""
+    if out is not None:
+        rerun.note_foreign(out.folder, out.foreign)
 
 
 def check_summary_target(out: OutputDir) -> None:

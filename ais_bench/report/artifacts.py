@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ais_bench.outputs import atomic
 from ais_bench.report import iterations_csv, trace
 from ais_bench.report import json as report_json
 from ais_bench.report.model import MultiReport, Report
@@ -100,7 +101,9 @@ def _files(filesinfo: object) -> Mapping[int, list[str]]:
 def write(
     report: Report, stamps: RunStamps | None, profiler_trace: str | None = None
 ) -> list[str]:
-    """Write the files report.reports names; returns a one-line note per file that failed.
+    """Write the files report.reports names; returns a one-line note per file that failed
+    (naming its path; the caller says it, with the run's other failures). A file that failed is
+    not on disk: each is written whole or not at all.
 
     ONNX Runtime's per-operator profile counts from its session's start on its own clock, so
     the trace links it (otherData.profiler_trace) rather than placing its slices."""
@@ -123,8 +126,6 @@ def write(
                         writer(run, report.reports[kind])
                 except OSError as exc:
                     failed.append(f"cannot write {report.reports[kind]}: {exc.strerror}")
-    for note in failed:
-        log.warning("%s", note)
     return failed
 
 
@@ -149,8 +150,6 @@ def write_multi(multi: MultiReport) -> list[str]:
             merge_traces(workers, paths[TRACE])
         except (OSError, ValueError) as exc:
             failed.append(f"cannot merge the device traces into {paths[TRACE]}: {exc}")
-    for note in failed:
-        log.warning("%s", note)
     return failed
 
 
@@ -174,17 +173,21 @@ def merge_traces(workers: list[tuple[str, str]], path: str) -> None:
                 ev["ts"] = round(ev["ts"] + shift, 3)
             events.append(ev)
     other = {"clock": "perf_counter_ns", "origin_ns": t0, "devices": [n for n, _ in workers]}
-    Path(path).write_text(
-        json.dumps({"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}),
-        encoding="utf-8",
-    )
+    with atomic(Path(path), "w") as fh:
+        fh.write(json.dumps({"traceEvents": events, "displayTimeUnit": "ns", "otherData": other}))
+
+
+def unwritten(reports: dict[str, str], failed: list[str]) -> dict[str, str]:
+    """`reports` less the files a failure note names: only what is on disk is said saved."""
+    return {k: p for k, p in reports.items() if not any(p in note for note in failed)}
 
 
 def _save_page(page: str, paths: list[str]) -> list[str]:
     failed = []
     for p in paths:
         try:
-            Path(p).write_text(page, encoding="utf-8")
+            with atomic(Path(p), "w") as fh:  # whole or absent, never a cut page
+                fh.write(page)
         except OSError as exc:
             failed.append(f"cannot write the HTML report {p}: {exc.strerror or exc}")
     return failed

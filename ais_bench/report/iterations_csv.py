@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ais_bench.outputs import atomic
 from ais_bench.report.stamps import RunStamps
 
 HEADER = (
@@ -71,8 +72,8 @@ def rows(run: RunStamps) -> list[tuple[object, ...]]:
 
 def write(run: RunStamps, path: str | Path) -> Path:
     p = Path(path)
-    with p.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+    with atomic(p, "w") as fh:  # whole or absent: a full disk leaves no cut table
+        w = csv.writer(fh, lineterminator="\n")
         w.writerow(HEADER)
         w.writerows(rows(run))
     return p

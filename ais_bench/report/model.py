@@ -107,7 +107,8 @@ class Report:
     latency: Stats | None = None  # per request, first stage start to last stage end
     cpu_cores: list[int] | None = None  # cores a multi-device worker was pinned to
     intra_op_threads: int = 0  # per session, as run (0: ONNX Runtime's default)
-    save_error: str | None = None  # the summary could not be saved (a full disk): why
+    # the summary, page, trace or CSV could not be saved (a full disk): why
+    save_error: str | None = None
     # What the engine really ran with, where it reports it (OpenVINO: precision, streams, ...).
     engine: dict[str, Any] = field(default_factory=dict)
     # -- what the HTML page draws beyond the statistics --
@@ -186,7 +187,9 @@ class WorkerOutcome:
 
     @property
     def name(self) -> str:
-        return f"i:{self.index} device_{self.device}"
+        """'i:0 device 0': the worker in the tool's own lines. Only the guide's closing line
+        says device_N (the original's scripts find that line by searching for 'device_')."""
+        return f"i:{self.index} device {self.device}"
 
     def summary_extra(self) -> dict[str, Any]:
         """Keys a kind of outcome adds to its entry in the summary JSON (none here)."""
@@ -202,7 +205,8 @@ class MultiReport:
     output_dir: str | None = None
     summary_path: str | None = None
     interrupted: bool = False
-    save_error: str | None = None  # the summary could not be saved (a full disk): why
+    # the summary, page or merged trace could not be saved (a full disk): why
+    save_error: str | None = None
     reports: dict[str, str] = field(default_factory=dict)  # the run's page and merged trace
 
     @property

@@ -92,8 +92,8 @@ def e2e_lines(r: Report) -> list[str]:
         f"input: {r.input_files} file(s) in {r.batches} batch(es) x loop {r.loop} "
         f"= {r.batches * r.loop} timed iterations{padded}",
         f"e2e: {r.samples} samples in {r.wall_s:.6g} s = {r.e2e_samples_per_s:.6g} "
-        f"samples/s end to end (reading, inference, writing), compute throughput "
-        f"{r.throughput:.6g}",
+        f"samples/s end to end (reading, inference, writing), compute-only rate "
+        f"{r.throughput:.6g} samples/s",
     ]
     if r.input_error:
         out.append(f"stopped after {r.batches} of {r.batches_planned} batches: {r.input_error}")
@@ -114,7 +114,7 @@ def extra_lines(r: Report) -> list[str]:
         out.append(
             f"concurrency: {', '.join(x for x in (streams, mode) if x)}: {r.requests} "
             f"requests in {r.span_s:.6g} s = {r.requests_per_s:.6g} requests/s, "
-            f"throughput {r.load_throughput:.6g} samples/s"
+            f"{r.load_throughput:.6g} samples/s"
         )
         if r.latency is not None:
             out.append(stats_line(r.latency, "request_latency"))
@@ -200,17 +200,21 @@ def range_lines(t: RangeSummary, label: str) -> list[str]:
 
 
 def closing_lines(m: MultiReport) -> list[str]:
-    """The guide's per-device lines: 'i:0 device_1 throughput:… start_time:… end_time:…'."""
+    """The guide's per-device lines: 'i:0 device_1 throughput:… start_time:… end_time:…',
+    exactly so (scripts split them on ' ' and ':'); a failure is said on a line of its own that
+    never contains 'device_'."""
     out = []
     for o in m.outcomes:
         r = o.report
         if r is None:
             out.append(f"{o.name} failed: {o.error}")
-        else:
-            out.append(
-                f"{o.name} throughput:{r.device_throughput} start_time:{r.start_time} "
-                f"end_time:{r.end_time}" + (f" error: {r.error}" if r.error else "")
-            )
+            continue
+        out.append(
+            f"i:{o.index} device_{o.device} throughput:{r.device_throughput} "
+            f"start_time:{r.start_time} end_time:{r.end_time}"
+        )
+        if r.error:
+            out.append(f"{o.name} error: {r.error}")
     return out
 
 
@@ -220,3 +224,20 @@ def _cores(cores: Sequence[int]) -> str:
 
 def _num(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
+
+
+def saved_text(
+    output_files: Sequence[str], output_dir: str | None, summaries: Sequence[str],
+    reports: dict[str, str],
+) -> str:
+    """'saved: 24 output files in DIR, the summary S, the html report P' (or 'saved: nothing'):
+    after a failed write, what is complete on disk (every file is written whole or not at all),
+    so a file that was not written is never said saved."""
+    parts = []
+    n = len(set(output_files))
+    if n:
+        parts.append(f"{n} output file{'s' if n != 1 else ''} in {output_dir}")
+    if summaries:
+        parts.append(f"the summar{'ies' if len(summaries) > 1 else 'y'} {', '.join(summaries)}")
+    parts += [f"the {kind.replace('_', ' ')} {p}" for kind, p in reports.items()]
+    return "saved: " + (", ".join(parts) if parts else "nothing")

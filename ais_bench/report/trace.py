@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ais_bench.outputs import atomic
 from ais_bench.report.stamps import STAGES, RunStamps
 
 # (group, track name) -> start ns, end ns, slice name, iteration, batch (-1: not known) per slice
@@ -144,5 +145,6 @@ def events(run: RunStamps) -> list[dict[str, Any]]:
 def write(run: RunStamps, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
     """Write the trace JSON to `path`; `extra` goes into otherData (links to other files)."""
     p = Path(path)
-    p.write_text(_text(run, extra), encoding="utf-8")
+    with atomic(p, "w") as fh:  # whole or absent: a full disk leaves no cut trace
+        fh.write(_text(run, extra))
     return p

@@ -16,12 +16,12 @@ from ais_bench.run.device import (
 from ais_bench.run.facts import (
     RunFacts,
     batch_text,
-    check_has_inputs,
     make_report,
     measured,
     planned_reports,
     profiler_trace,
     save_summary,
+    with_unwritten,
 )
 from ais_bench.run.sweep import (
     CSV_NAME,
@@ -31,7 +31,6 @@ __all__ = [
     'CSV_NAME',
     'RunFacts',
     'batch_text',
-    'check_has_inputs',
     'make_report',
     'measured',
     'peek',
@@ -41,4 +40,5 @@ __all__ = [
     'run_device',
     'run_scenario',
     'save_summary',
+    'with_unwritten',
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, outputs, process_memory
+from ais_bench import backends, interrupts, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare import criteria
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
@@ -34,12 +34,12 @@ from ais_bench.report.text import describe_model
 from ais_bench.run.facts import (
     RunFacts,
     batch_text,
-    check_has_inputs,
     make_report,
     measured,
     planned_reports,
     profiler_trace,
     save_summary,
+    with_unwritten,
 )
 from ais_bench.run.sweep import _run_shape_sweep
 from ais_bench.scenarios.base import OutputSink, Timings
@@ -60,12 +60,31 @@ def run_device(
 
     `ready` is called once the model is loaded and the inputs planned, just before the warm-up
     (the multi-device launcher uses it to start every device's loop together); `cores` are the
-    cores a launcher worker is pinned to, for the report.
+    cores a launcher worker is pinned to, for the report. An interrupt that lands once the loop
+    and its output files are done is held until the summary and page are written: the report
+    then says interrupted.
     """
     cfg, int8 = calibration.prepare(cfg)  # --precision int8: quantized (or cached) here, untimed
     facts = RunFacts.gather(cfg, cores)
     if cfg.scenario.kind == "shape_sweep":
         return _run_shape_sweep(cfg, facts, ready)
+    late = interrupts.Deferred()
+    try:
+        report = _run_one(cfg, ready, facts, late, int8)
+    finally:
+        late.stop()
+    if late.caught and not report.interrupted:
+        report = dataclasses.replace(report, interrupted=True)
+    return report
+
+
+def _run_one(
+    cfg: RunConfig,
+    ready: Callable[[], None] | None,
+    facts: RunFacts,
+    late: interrupts.Deferred,
+    int8: dict[str, Any] | None,
+) -> Report:
     insp = prepare_inspection(cfg)
     out = outputs.prepare(cfg.output, cfg.output_dirname) if cfg.output is not None else None
     if out is not None:
@@ -99,6 +118,8 @@ def run_device(
         ) as session:
             load_ms = (time.perf_counter() - load0) * 1e3
             try:
+                # The original's line, one per device: its scripts count them.
+                log.info("open device %d success", cfg.device)
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
                 if int8 is not None:
                     int8["read_back"] = getattr(session, "int8", None)
@@ -106,7 +127,6 @@ def run_device(
                     log.debug("engine %s: %s", key, value)
                 for line in describe_model(session.inputs, session.outputs):
                     log.debug("%s", line)
-                check_has_inputs(cfg, session)
                 checker = Checker.prepare(
                     cfg.compare, cfg.engine, session, cfg.atol, cfg.rtol, cfg.compare_layers,
                     cfg.output_batchsize_axis, criteria.Criterion.of(
@@ -169,6 +189,8 @@ def run_device(
                     except KeyboardInterrupt:  # what was measured is still summarised
                         timings.interrupted = True
                         log.warning("interrupted during the comparison: no comparison saved")
+                # Measured and written: from here an interrupt waits for the summary.
+                late.start()
             finally:
                 if plan is not None:
                     plan.close()
@@ -184,6 +206,7 @@ def run_device(
         outputs.discard_if_empty(out, cfg.output_dirname is not None)
         raise
     end = time.time()
+    timings.interrupted = timings.interrupted or bool(late.caught)
     for ms in timings.compute_ms:
         log.debug("model compute cost : %f", ms)
     for i, ms in enumerate((timings.windows or {}).get("window_ms", ())):
@@ -246,7 +269,10 @@ def run_device(
         stamps = artifacts.with_files(
             timings.stamps, plan.read_stamps, background.stamps if background is not None else ()
         )
-        artifacts.write(report, stamps, profiler_trace(inspection))
+        report = with_unwritten(
+            report, artifacts.write(report, stamps, profiler_trace(inspection))
+        )
+    outputs.note_foreign(out)
     return report
 
 

@@ -84,14 +84,16 @@ def save_summary(report: Report, path: Path) -> Report:
     return report
 
 
-def check_has_inputs(cfg: RunConfig, session: Session) -> None:
-    """A model without inputs computes the same constant every time: nothing to feed or time."""
-    if not session.inputs:
-        given = " (and --input has nothing to feed)" if cfg.input else ""
-        raise UserError(
-            f"model {cfg.model} has no inputs{given}: ais_bench times a model on the data fed "
-            "to its inputs; check that --model is the model you meant"
-        )
+def with_unwritten(report: Report, failed: list[str]) -> Report:
+    """The report once its page, trace and CSV were written: the ones that failed join its
+    save_error and leave its list of files, which then names only what is on disk."""
+    if not failed:
+        return report
+    return dataclasses.replace(
+        report,
+        save_error="; ".join(x for x in (report.save_error, *failed) if x),
+        reports=artifacts.unwritten(report.reports, failed),
+    )
 
 
 def batch_text(batchsize: float) -> str:

@@ -29,10 +29,10 @@ from ais_bench.report import json as report_json
 from ais_bench.report.text import describe_model
 from ais_bench.run.facts import (
     RunFacts,
-    check_has_inputs,
     make_report,
     planned_reports,
     save_summary,
+    with_unwritten,
 )
 from ais_bench.scenarios import shape_sweep
 from ais_bench.scenarios.base import OutputSink
@@ -53,10 +53,10 @@ def _run_shape_sweep(
     filesinfo = outputs.FilesInfo()  # one spool shared by every shape's writer
     writers: dict[int, OutputWriter] = {}
     with backends.open(cfg.engine) as session:
+        log.info("open device %d success", cfg.device)
         log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
         for line in describe_model(session.inputs, session.outputs):
             log.debug("%s", line)
-        check_has_inputs(cfg, session)
         shape_sweep.check_specs(cfg.dymShape_range, session.inputs)
         total = cfg.dymShape_range.count()
         todo = shape_sweep.plan_shapes(cfg.dymShape_range, cfg.batchsize, session.inputs)
@@ -143,5 +143,6 @@ def _run_shape_sweep(
         if report.save_error is None:
             log.info("dymShape_range table saved in %s", table.csv_path)
     if report.reports:
-        artifacts.write(report, None)
+        report = with_unwritten(report, artifacts.write(report, None))
+    outputs.note_foreign(out)
     return report

@@ -113,7 +113,7 @@ def test_a_killed_worker_is_reported_and_the_other_finishes(cli_env, tmp_path):
     out = []
     for line in p.stdout:
         out.append(line)
-        m = re.search(r"device_1: worker pid (\d+)", line)
+        m = re.search(r"device 1: worker pid (\d+)", line)
         if m:
             victim = int(m[1])
         if "warm up" in line:
@@ -127,10 +127,10 @@ def test_a_killed_worker_is_reported_and_the_other_finishes(cli_env, tmp_path):
     text = "".join(out) + rest
     assert p.returncode == 1, err
     assert "Traceback" not in err
-    assert f"[ERROR] i:1 device_1: worker process (pid {victim}) died with signal SIGKILL" in err
+    assert f"[ERROR] i:1 device 1: worker process (pid {victim}) died with signal SIGKILL" in err
     lines = closing(text)
     assert list(lines) == [0]  # the survivor's figure
-    assert "i:1 device_1 failed: worker process" in text
+    assert "i:1 device 1 failed: worker process" in text
     assert summary_total(text) == pytest.approx(lines[0][1])
     assert "multidevice run end: 1 of 2 workers succeeded" in text
     top = top_summary(tmp_path)
@@ -143,7 +143,7 @@ def test_engine_errors_are_reported_per_device(cli, range_model):
     r = cli("--model", range_model, "--device", "0,1")
     assert r.rc == 1
     for i in (0, 1):
-        assert f"[ERROR] i:{i} device_{i}: " in r.err
+        assert f"[ERROR] i:{i} device {i}: " in r.err
     assert r.err.count("delta") >= 2
     assert "Traceback" not in r.err
 

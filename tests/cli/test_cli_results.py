@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,6 +209,70 @@ def test_full_disk_during_outputs_and_summary(cli, tmp_path, tiny_fs):
         assert f.stat().st_size == 64
 
 
+def test_full_disk_says_saved_only_what_is_whole_on_disk(cli, tmp_path, tiny_fs):
+    """The outputs fill the disk: one [ERROR] line names what could not be written and what is
+    on disk; the page and summary that did not fit are never said saved."""
+    feed = tiny_inputs(tmp_path / "data", 3000)
+    r = cli("--model", "zoo:tiny", "--input", feed, "--output", tiny_fs, cwd=tmp_path)
+    assert r.rc == 2, r.text
+    assert r.err.count("\n") == 1 and r.err.startswith("[ERROR] cannot write output file "), r.err
+    assert "saved in" not in r.out and "[WARNING] cannot write" not in r.out
+    folder = next(p for p in tiny_fs.iterdir() if p.is_dir())
+    on_disk = sorted(folder.iterdir())
+    assert on_disk and f"; saved: {len(on_disk)} output files in {folder}\n" in r.err
+    assert "cannot save the summary" in r.err and "cannot write the HTML report" in r.err
+    assert not list(tiny_fs.glob("*_summary.json")) and not list(tiny_fs.glob("*.html"))
+    assert not tmp_leftovers(tiny_fs)
+
+
+def test_a_page_that_does_not_fit_is_not_said_saved(cli, tmp_path, tiny_fs):
+    """The outputs and the summary fit, the page does not (the issue's case: a warning, then
+    'html saved in'). Now: one [ERROR] line, the page absent, exit 2."""
+    args = ("--model", "zoo:tiny", "--loop", "3", "--output_dirname", "run")
+    sizes = cli(*args, "--output", tmp_path / "roomy", cwd=tmp_path)
+    assert sizes.rc == 0, sizes.text
+    page = (tmp_path / "roomy" / "run_report.html").stat().st_size
+    summary = (tmp_path / "roomy" / "run_summary.json").stat().st_size
+    # Room for the output, the summary and its .tmp (4 KiB pages), not for the page.
+    room = 4096 * (2 + 2 * (summary // 4096 + 1))
+    if page <= room + 4096:
+        pytest.skip(f"the page ({page} bytes) is too small to overflow a {room}-byte gap")
+    filler = tiny_fs / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(tiny_fs).free - room))
+    r = cli(*args, "--output", tiny_fs, cwd=tmp_path)
+    assert r.rc == 2, r.text
+    assert r.err.count("\n") == 1, r.err
+    assert r.err.startswith(f"[ERROR] cannot write the HTML report {tiny_fs / 'run_report.html'}:")
+    assert r.err.rstrip().endswith(
+        f"; saved: 1 output file in {tiny_fs / 'run'}, the summary {tiny_fs / 'run_summary.json'}")
+    assert "html saved" not in r.out and "[WARNING] cannot write" not in r.out
+    assert "results saved in" in r.out  # the summary is whole on disk
+    assert not (tiny_fs / "run_report.html").exists() and not tmp_leftovers(tiny_fs)
+    json.loads((tiny_fs / "run_summary.json").read_text())
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02])
+def test_interrupt_after_the_loop_keeps_the_summary(cli_env, tmp_path, delay):
+    """Ctrl-C once the last (large TXT) output is on disk, while the run finishes: the summary
+    of the iterations that ran, listing the file, exit 130; never 'nothing was measured'."""
+    model = big_output_model(tmp_path / "big.onnx")
+    p = popen(cli_env, ["--model", model, "--pure_data_type", "random", "--outfmt", "TXT",
+                        "--loop", "3", "--output", "out", "--output_dirname", "run"], tmp_path)
+    written = tmp_path / "out" / "run" / "pure_infer_data_0.txt"
+    wait_for(written.exists, proc=p, timeout=300)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 130, out + err
+    assert "nothing was measured" not in err and "Traceback" not in err
+    assert "Performance Summary" in out and "CPU_compute_time" in out
+    s = summary_json(tmp_path / "out")
+    assert s["CPU_compute_time"]["count"] == 3
+    assert s["filesinfo"]["0"]["outfiles"] == [str(Path("out") / "run" / written.name)]
+    assert np.loadtxt(written).shape == (2000, 2000)
+    assert not tmp_leftovers(tmp_path)
+
+
 # -- rerunning into the same --output_dirname --------------------------------------------------
 
 
@@ -231,15 +296,66 @@ def test_rerun_clears_the_earlier_runs_files_only(cli, tmp_path):
     assert [v["outfiles"] for v in s["filesinfo"].values()] == [[str(folder / "9_0.bin")]]
 
 
-def test_rerun_into_a_folder_no_summary_accounts_for_is_refused(cli, tmp_path):
+def test_a_folder_holding_the_users_files_is_written_into(cli, tmp_path):
+    """No summary says which files are whose: the run writes its own, overwrites a same-named
+    file with a warning, and names the ones it left."""
     folder = tmp_path / "out" / "run"
-    folder.mkdir(parents=True)
+    (folder / "sub").mkdir(parents=True)
     (folder / "pure_infer_data_0.bin").write_bytes(b"someone else's")
+    (folder / "notes.txt").write_text("mine")
+    (folder / "sub" / "a.txt").write_text("mine too")
     r = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
             cwd=tmp_path)
-    assert r.rc == 2
-    assert r.err.count("\n") == 1 and "empty that folder or pick another --output_dirname" in r.err
-    assert (folder / "pure_infer_data_0.bin").read_bytes() == b"someone else's"
+    assert r.rc == 0, r.text
+    assert "[WARNING] left 2 files that no run of ais_bench wrote: notes.txt, sub/a.txt\n" in r.out
+    assert "overwrote 1 file" in r.out and "pure_infer_data_0.bin" in r.out
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "sub" / "a.txt").read_text() == "mine too"
+    assert (folder / "pure_infer_data_0.bin").stat().st_size == 64  # the run's output now
+    s = summary_json(tmp_path / "out")
+    assert [v["outfiles"] for v in s["filesinfo"].values()] == [
+        [str(folder / "pure_infer_data_0.bin")]
+    ]
+    # A rerun replaces the listed output (today's warning) and still leaves the user's files.
+    r2 = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
+             cwd=tmp_path)
+    assert r2.rc == 0, r2.text
+    assert "removed the earlier run's 1 result file(s)" in r2.out
+    assert "[WARNING] left 2 files that no run of ais_bench wrote: notes.txt, sub/a.txt\n" in r2.out
+    assert "overwrote" not in r2.out
+
+
+@pytest.mark.parametrize("devices", ["0", "0,1"])
+def test_the_log_redirected_into_the_output_folder_survives(cli_env, tmp_path, devices):
+    """The original's scripts: mkdir -p out/case_0 && ais_bench ... > out/case_0/log.txt."""
+    folder = tmp_path / "out" / "case_0"
+    folder.mkdir(parents=True)
+    log_file = folder / "log.txt"
+    cmd = (f"{sys.executable} -m ais_bench --model zoo:tiny --loop 3 --device {devices} "
+           f"--output out --output_dirname case_0 > out/case_0/log.txt")
+    r = subprocess.run(cmd, shell=True, cwd=tmp_path, env=cli_env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    text = log_file.read_text()
+    assert "[INFO] output path:" in text
+    assert "Performance Summary" in text and "results saved in" in text
+    assert "[WARNING] left 1 file that no run of ais_bench wrote: log.txt\n" in text
+    s = summary_json(tmp_path / "out")
+    assert "log.txt" not in json.dumps(s)
+    assert text.rstrip().splitlines()[-1].startswith("[INFO] ")  # the log runs to the end
+
+
+def test_many_foreign_files_are_named_up_to_a_limit(cli, tmp_path):
+    folder = tmp_path / "out" / "run"
+    folder.mkdir(parents=True)
+    for i in range(20):
+        (folder / f"f{i:02d}.txt").write_text("x")
+    r = cli("--model", "zoo:tiny", "--output", tmp_path / "out", "--output_dirname", "run",
+            cwd=tmp_path)
+    assert r.rc == 0, r.text
+    line = next(x for x in r.out.splitlines() if "no run of ais_bench wrote" in x)
+    assert line == ("[WARNING] left 20 files that no run of ais_bench wrote: f00.txt, f01.txt, "
+                    "f02.txt, f03.txt, f04.txt, f05.txt, f06.txt, f07.txt and 12 more")
 
 
 # -- memory with many files --------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_windows_in_every_scenario(cli, tmp_path, scenario):
         assert rep["cold_start"]["load_ms"] > 0 and rep["memory"]["peak_rss_mb"] > 0
     assert r.text.count("stability: stable after") == len(reports)
     if len(reports) > 1:  # the launcher's lines: each worker's cold start and memory
-        for name in ("i:0 device_0 cold start: load", "i:1 device_1 cold start: load"):
+        for name in ("i:0 device 0 cold start: load", "i:1 device 1 cold start: load"):
             assert "memory: peak RSS" in r.line(name)
 
 
