@@ -37,6 +37,7 @@ from ais_bench.config import (
     RunConfig,
 )
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.machine import options as machine_options
 from ais_bench.report import Report, cold, glance
 from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
@@ -321,6 +322,7 @@ def build_parser() -> Parser:
     compare_options.add_options(p, switch)
     _add_window_options(p)
     psweep.add_options(p)
+    machine_options.add_options(p, switch)
     return p
 
 
@@ -592,6 +594,7 @@ def config_from_args(ns: argparse.Namespace, argv: Sequence[str]) -> RunConfig:
         window_count=ns.window_count,
         max_windows=ns.max_windows,
         stability_percentile=ns.stability_percentile,
+        machine=bool(ns.machine),
     )
 
 
@@ -667,6 +670,8 @@ def _main(argv: Sequence[str] | None) -> int:
     debug = wants_debug(argv)
     setup_logging(debug)
     try:
+        if machine_options.alone(argv):
+            return machine_options.main(argv, switch)
         if psweep.wanted(argv):
             compare_options.refuse_in_sweep(argv)
             return psweep.main(argv, build_parser(), config_from_args)
@@ -758,7 +763,7 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
     windows = windows_line(report)
     if windows is not None:
         (log.warning if windows[1] else log.info)("%s%s", who, windows[0])
-    warning = report.stability_warning()
+    warning = report.stability_warning() or report.noise_warning()
     if warning:
         log.warning("%s%s", who, warning)
 

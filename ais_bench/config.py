@@ -117,6 +117,8 @@ class RunConfig:
     atol: float | str | None = None  # None: the precision's default
     rtol: float | str | None = None
     compare_layers: bool = False
+    # -- roofline: the model's cost against this machine's peaks (--machine; machine/, costs/) --
+    machine: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "devices", device_ids(self.devices))

@@ -21,14 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, host, outputs, process_memory
+from ais_bench import backends, host, machine, noise, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
+from ais_bench.costs import count as count_costs
 from ais_bench.errors import UserError
 from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
+from ais_bench.machine import roofline
 from ais_bench.outputs import OutputDir, OutputWriter
 from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts, cold, provenance
 from ais_bench.report import json as report_json
@@ -142,9 +144,14 @@ def run_device(
                     background = outputs.WriterThread(writer)
                 if ready is not None:
                     ready()
-                timings = run_scenario(
-                    cfg, session, timed_plan, sink if background is not None else None
-                )
+                # The sampler is a thread of its own: it never runs between the loop's stamps.
+                sampler = noise.Sampler().start()
+                try:
+                    timings = run_scenario(
+                        cfg, session, timed_plan, sink if background is not None else None
+                    )
+                finally:
+                    noise_block = noise.summarise(sampler.stop(), sampler.sources())
                 fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
                     [a.shape for a in session.staged_arrays()]
                 ]
@@ -245,6 +252,8 @@ def run_device(
         windows=timings.windows,
         **measured(load_ms, timings, memory0, session.provider),
         fed_shapes=fed,
+        noise=noise_block,
+        roofline=roofline_block(cfg, input_names, fed, timings, inspection.get("profiler")),
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
@@ -254,6 +263,35 @@ def run_device(
         )
         artifacts.write(report, stamps, profiler_trace(inspection))
     return report
+
+
+def roofline_block(
+    cfg: RunConfig,
+    input_names: list[str],
+    fed: list[list[tuple[int, ...]]],
+    timings: Timings,
+    profile: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The model's cost for the shapes the run fed, against this machine's peaks (measured
+    once, then cached); None with --machine 0 or when nothing was timed."""
+    if not cfg.machine or timings.error or not timings.compute_ms.size:
+        return None
+    cost = count_costs(cfg.model, dict(zip(input_names, fed[0], strict=False)))
+    if cost.stopped is not None:
+        return roofline.where(cost, None, 0.0)
+    concurrent = cfg.threads > 1 or cfg.pipeline
+    if concurrent and timings.timed_span_s > 0:
+        seconds = timings.timed_span_s / timings.compute_ms.size
+    else:
+        seconds = float(np.median(timings.compute_ms)) / 1000.0
+    peaks, problem = None, None
+    try:
+        peaks = machine.peaks(cfg.engine)
+    except (UserError, OSError) as exc:
+        problem = str(exc)
+    return roofline.where(
+        cost, peaks, seconds, cfg.precision, concurrent, profile, peaks_problem=problem
+    )
 
 
 def planned_reports(cfg: RunConfig, out: OutputDir | None) -> dict[str, str]:
@@ -364,6 +402,7 @@ def make_report(
     """The run's one Report: its timings as statistics, its facts, and `more` fields
     (`fed_shapes`: each batch's input shapes when batches differed; else the last staged)."""
     fed = more.pop("fed_shapes", None) or [[a.shape for a in session.staged_arrays()]]
+    noise_block = more.pop("noise", None)
     fields: dict[str, Any] = dict(
         model=facts.model,
         provider=session.provider,
@@ -409,7 +448,7 @@ def make_report(
             facts.provenance, session.provider,
             f"{session.device_kind}:{cfg.device}", cfg.threads, cfg.pipeline,
             [s.name for s in session.inputs], fed,
-        ),
+        ) | ({"noise": noise_block} if noise_block is not None else {}),
     )
     fields.update(more)
     return Report(**fields)

@@ -183,6 +183,10 @@ def peaks(
                 f"{o.get('cores')} cores; this one: {fp.get('cpu')}, {fp.get('cores')} cores): "
                 "measuring again"
             )
+    log.info(
+        "measuring this machine's peaks once for this engine and thread count (cached in %s; "
+        "`ais_bench --machine` prints them)", path,
+    )
     result = measure_peaks(engine, fp, cpu, seconds if seconds is not None else peak_seconds())
     entries[key] = result.to_json()
     _save(path, entries)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ais_bench.noise import cause_text
 from ais_bench.outputs import FilesInfo
 from ais_bench.report import json as report_json
 from ais_bench.report import text
@@ -136,6 +137,8 @@ class Report:
     cold_start: dict[str, Any] | None = None  # load (session creation), first inference
     memory: dict[str, Any] | None = None  # peak RSS, its growth, GPU memory where known
     provenance: dict[str, Any] = field(default_factory=dict)  # what a fair diff checks
+    # -- the model's FLOPs and bytes against this machine's peaks (--machine; "roofline" key) --
+    roofline: dict[str, Any] | None = None
 
     @property
     def compute_label(self) -> str:
@@ -175,8 +178,24 @@ class Report:
         return self.load_throughput if self.concurrent else self.throughput
 
     def stability_warning(self) -> str | None:
-        """One line saying why the figures are not to be trusted and what to change, or None."""
-        return stability_warning(self.compute, self.span_s)
+        """One line saying why the figures are not to be trusted and what to change, or None;
+        it ends with the noise causes the sampler found, when it found any."""
+        warning = stability_warning(self.compute, self.span_s)
+        cause = cause_text(self.provenance.get("noise"))
+        if warning and cause:
+            warning += f"; CV {100 * self.compute.cv:.3g}%: {cause}"
+        return warning
+
+    def noise_warning(self) -> str | None:
+        """The noise causes found in a run whose spread stayed within limits (a stability
+        warning names them itself), or None."""
+        cause = cause_text(self.provenance.get("noise"))
+        if not cause or stability_warning(self.compute, self.span_s):
+            return None
+        return (
+            f"noise during the timed run: {cause} (CV {100 * self.compute.cv:.3g}%): these "
+            "times may be slower than this machine can do"
+        )
 
     # -- printing and serialising (text.py, json.py) ----------------------------------------
     def lines(self, display_all: bool = False) -> list[str]:
