@@ -31,6 +31,7 @@ from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
 from ais_bench.machine import roofline
+from ais_bench.machine.probe import observed_shapes
 from ais_bench.outputs import OutputDir, OutputWriter
 from ais_bench.report import RangeSummary, Report, ShapeRun, Stats, artifacts, cold, provenance
 from ais_bench.report import json as report_json
@@ -152,6 +153,7 @@ def run_device(
                     )
                 finally:
                     noise_block = noise.summarise(sampler.stop(), sampler.sources())
+                probe = session.staged_arrays() if cfg.machine else []
                 fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
                     [a.shape for a in session.staged_arrays()]
                 ]
@@ -253,7 +255,9 @@ def run_device(
         **measured(load_ms, timings, memory0, session.provider),
         fed_shapes=fed,
         noise=noise_block,
-        roofline=roofline_block(cfg, input_names, fed, timings, inspection.get("profiler")),
+        roofline=roofline_block(
+            cfg, input_names, fed, timings, inspection.get("profiler"), probe
+        ),
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
@@ -271,12 +275,20 @@ def roofline_block(
     fed: list[list[tuple[int, ...]]],
     timings: Timings,
     profile: dict[str, Any] | None,
+    probe: list[np.ndarray],
 ) -> dict[str, Any] | None:
     """The model's cost for the shapes the run fed, against this machine's peaks (measured
-    once, then cached); None with --machine 0 or when nothing was timed."""
+    once, then cached); None with --machine 0 or when nothing was timed. Shapes static
+    inference cannot work out are read from one unoptimised run of `probe` (the last arrays
+    fed)."""
     if not cfg.machine or timings.error or not timings.compute_ms.size:
         return None
-    cost = count_costs(cfg.model, dict(zip(input_names, fed[0], strict=False)))
+    shapes = dict(zip(input_names, fed[0], strict=False))
+    cost = count_costs(cfg.model, shapes)
+    if cost.stopped is not None and probe:
+        cost = count_costs(
+            cfg.model, shapes, observed_shapes(cfg.model, input_names, probe, cfg.backend)
+        )
     if cost.stopped is not None:
         return roofline.where(cost, None, 0.0)
     concurrent = cfg.threads > 1 or cfg.pipeline

@@ -108,18 +108,28 @@ def bind(model: Any, shapes: Mapping[str, Sequence[int]]) -> None:
             dims.add().dim_value = int(v)
 
 
-def count(model_path: str, shapes: Mapping[str, Sequence[int]]) -> ModelCost:
-    """The model's cost for one inference on inputs of `shapes` (input name -> shape)."""
+def count(
+    model_path: str,
+    shapes: Mapping[str, Sequence[int]],
+    observed: Mapping[str, tuple[Shape, int]] | None = None,
+) -> ModelCost:
+    """The model's cost for one inference on inputs of `shapes` (input name -> shape);
+    `observed` (tensor name -> (shape, item size), from a run of the model) fills the shapes
+    static inference could not work out."""
     import onnx
 
     try:
         model = onnx.load(model_path, load_external_data=False)
     except (OSError, ValueError, onnx.onnx_cpp2py_export.checker.ValidationError) as exc:
         return ModelCost(stopped=f"the model could not be read: {exc}")
-    return count_model(model, shapes)
+    return count_model(model, shapes, observed)
 
 
-def count_model(model: Any, shapes: Mapping[str, Sequence[int]]) -> ModelCost:
+def count_model(
+    model: Any,
+    shapes: Mapping[str, Sequence[int]],
+    observed: Mapping[str, tuple[Shape, int]] | None = None,
+) -> ModelCost:
     import onnx
 
     bind(model, shapes)
@@ -135,6 +145,10 @@ def count_model(model: Any, shapes: Mapping[str, Sequence[int]]) -> ModelCost:
         if vi.type.HasField("tensor_type"):
             known[vi.name] = _known(vi.type.tensor_type)
             size[vi.name] = _itemsize(vi.type.tensor_type.elem_type)
+    for name, (shape, item) in (observed or {}).items():
+        if known.get(name) is None:
+            known[name] = tuple(int(d) for d in shape)
+            size[name] = size.get(name) or item
     params = 0
     for init in g.initializer:
         known[init.name] = tuple(int(d) for d in init.dims)

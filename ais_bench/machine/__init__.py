@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ais_bench import host, zoo
+from ais_bench import host, noise, zoo
 from ais_bench.backends.base import EngineConfig
 from ais_bench.machine import measure
 from ais_bench.machine.cpu import CpuFacts
@@ -197,6 +197,24 @@ def measure_peaks(engine: EngineConfig, fp: dict[str, Any], cpu: CpuFacts,
                   seconds: float) -> Peaks:
     folder = zoo.cache_dir() / "machine"
     notes: dict[str, str] = {}
+    t0 = time.perf_counter()
+    sampler = noise.Sampler().start()
+    try:
+        result = _measure_all(engine, fp, cpu, seconds, folder, notes)
+    finally:
+        found = noise.summarise(sampler.stop())
+    if found["causes"]:
+        # Peaks measured under load are low, and low peaks flatter every later run.
+        notes["noise"] = noise.cause_text(found) or ""
+        log.warning(
+            "the machine's peaks were measured while %s: they may be low; delete %s to "
+            "measure them again on a quiet machine", notes["noise"], cache_path(),
+        )
+    return replace(result, notes=notes, measured_s=time.perf_counter() - t0)
+
+
+def _measure_all(engine: EngineConfig, fp: dict[str, Any], cpu: CpuFacts, seconds: float,
+                 folder: Path, notes: dict[str, str]) -> Peaks:
     t0 = time.perf_counter()
     base = replace(engine, inter_op_threads=0, debug=False)
     f32 = measure.attempt("f32", lambda: measure.gemm(base, folder, "f32", seconds), notes)
