@@ -120,7 +120,7 @@ def count(
 
     try:
         model = onnx.load(model_path, load_external_data=False)
-    except (OSError, ValueError, onnx.onnx_cpp2py_export.checker.ValidationError) as exc:
+    except Exception as exc:  # protobuf's DecodeError and onnx's errors: one reason, no crash
         return ModelCost(stopped=f"the model could not be read: {exc}")
     return count_model(model, shapes, observed)
 
