@@ -108,6 +108,8 @@ def peak_lines(p: object) -> list[str]:
         if p.bandwidth is not None else
         f"memory bandwidth: unknown ({p.notes.get('bandwidth', 'not measured')})"
     )
+    if p.notes.get("noise"):
+        out.append(f"measured while {p.notes['noise']}: these peaks may be low")
     if p.ridge is not None:
         out.append(
             f"ridge point: {p.ridge:.3g} FLOP/byte (below it a model is memory-bound, above "

@@ -72,6 +72,8 @@ def where(
         out["peak_missing"] = peaks.notes.get(kind) or "the GEMM could not be measured"
         return out
     out["pct_of_peak"] = 100.0 * achieved / peak
+    if peaks.notes.get("noise"):
+        out["peak_measured_under_load"] = peaks.notes["noise"]
     ridge = peak / peaks.bandwidth if peaks.bandwidth else None
     out["ridge"] = ridge
     out["bound"] = (

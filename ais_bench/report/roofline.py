@@ -40,6 +40,15 @@ def lines(r: dict[str, Any] | None) -> list[str]:
     else:
         line += " (memory bandwidth unknown: no bound)"
     out = [line]
+    load = r.get("peak_measured_under_load")
+    if load or r["pct_of_peak"] > 100:
+        why = f"it was measured while {load}" if load else (
+            "the run beat it (a small model's data may stay in cache, which the GEMM's did not)"
+        )
+        out.append(
+            f"roofline: the {kind} peak may be low: {why}; `ais_bench --machine` shows the "
+            "cache file; delete it on a quiet machine to measure again"
+        )
     if r.get("uncounted_op_types"):
         out.append(
             "roofline: counted as 0 FLOPs (no formula): " + ", ".join(r["uncounted_op_types"])
