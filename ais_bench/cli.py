@@ -38,6 +38,7 @@ from ais_bench.config import (
 )
 from ais_bench.errors import InferenceError, UserError
 from ais_bench.machine import options as machine_options
+from ais_bench.noise import cause_text
 from ais_bench.report import Report, cold, glance
 from ais_bench.report.text import windows_line
 from ais_bench.shapes import RANGE_MAX_DEFAULT
@@ -762,7 +763,10 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
         log.info("%s", line)
     windows = windows_line(report)
     if windows is not None:
-        (log.warning if windows[1] else log.info)("%s%s", who, windows[0])
+        cause = cause_text(report.provenance.get("noise")) if windows[1] else None
+        (log.warning if windows[1] else log.info)(
+            "%s%s%s", who, windows[0], f"; noise found: {cause}" if cause else ""
+        )
     warning = report.stability_warning() or report.noise_warning()
     if warning:
         log.warning("%s%s", who, warning)
