@@ -21,6 +21,7 @@ STEAL_CORES = 0.05
 IOWAIT_CORES = 0.1
 FREQ_SPREAD = 0.10
 NIVCSW_PER_S = 100.0
+MAX_POINTS = 2000
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -97,7 +98,13 @@ def summarise(samples: Sequence[Sample], sources: dict[str, Any] | None = None) 
     }
     result["unknown"] = [label for k, label in names.items() if figures.get(k) is None]
     result["causes"] = causes(figures)
-    result["series"] = series(samples)
+    # Counters are cumulative, so every k-th sample still gives exact (coarser) intervals: a
+    # long run's summary keeps at most MAX_POINTS of them.
+    k = -(-len(samples) // MAX_POINTS)
+    kept = list(samples[::k]) if k > 1 else list(samples)
+    if kept[-1] is not samples[-1]:
+        kept.append(samples[-1])
+    result["series"] = series(kept)
     if sources is not None:
         result["sources"] = sources
     return result

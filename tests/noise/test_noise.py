@@ -88,3 +88,17 @@ def test_a_busy_process_on_the_runs_core_is_named_in_the_warning(cli_env, zoo_pa
     assert noise["figures"]["other_cores"] >= 0.3  # the busy loop had half the core or more
     assert noise["sources"]["cores"] == [core]
     assert "roofline" not in summary  # --machine 0
+
+
+def test_a_long_run_keeps_a_bounded_series_with_exact_totals(tmp_path: Path):
+    from ais_bench.noise import Sample, diagnose
+
+    samples = [
+        Sample(i * 0.1, 10 * i, 0, 0, 20 * i, 5 * i, i // 100, None, None, None, i)
+        for i in range(5001)
+    ]
+    found = summarise(samples)
+    s = found["series"]
+    assert len(s["t"]) <= diagnose.MAX_POINTS
+    assert s["t"][-1] == 500.0
+    assert sum(s["throttled"]) == 50 == found["figures"]["throttled_periods"]
