@@ -152,7 +152,9 @@ def run_device(
                         cfg, session, timed_plan, sink if background is not None else None
                     )
                 finally:
-                    noise_block = noise.summarise(sampler.stop(), sampler.sources())
+                    noise_block, stopped_by_signal = stop_sampler(sampler)
+                if stopped_by_signal:
+                    timings.interrupted = True
                 probe = session.staged_arrays() if cfg.machine else []
                 fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
                     [a.shape for a in session.staged_arrays()]
@@ -238,6 +240,12 @@ def run_device(
         if plan.batch_shapes:  # auto shape modes: batches differ in size
             done = plan.batch_shapes[: timings.batches_done]
             samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
+    roofline = None
+    try:
+        roofline = roofline_block(cfg, input_names, fed, timings, inspection.get("profiler"), probe)
+    except KeyboardInterrupt:  # what was measured is still summarised, without the roofline
+        timings.interrupted = True
+        log.warning("interrupted while counting the roofline: the summary has none")
     report = make_report(
         cfg, session, timings, batchsize, start, end, facts,
         samples=samples,
@@ -255,9 +263,7 @@ def run_device(
         **measured(load_ms, timings, memory0, session.provider),
         fed_shapes=fed,
         noise=noise_block,
-        roofline=roofline_block(
-            cfg, input_names, fed, timings, inspection.get("profiler"), probe
-        ),
+        roofline=roofline,
     )
     if out is not None:
         report = save_summary(report, out.summary_path)
@@ -267,6 +273,17 @@ def run_device(
         )
         artifacts.write(report, stamps, profiler_trace(inspection))
     return report
+
+
+def stop_sampler(sampler: noise.Sampler) -> tuple[dict[str, Any], bool]:
+    """The sampler's findings, and whether a Ctrl-C (or SIGTERM) came meanwhile: the loop is
+    over, so a signal now must not lose what it measured."""
+    interrupted = False
+    while True:
+        try:
+            return noise.summarise(sampler.stop(), sampler.sources()), interrupted
+        except KeyboardInterrupt:
+            interrupted = True
 
 
 def roofline_block(
