@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from ais_bench import host, launcher
 from ais_bench.errors import UserError
 from ais_bench.launcher import core_sets, divide_inputs, split_files
-from ais_bench.report import MultiReport, Report, Stats, WorkerOutcome
+from ais_bench.report import MultiReport, Report, Stats, WorkerOutcome, text
+from ais_bench.report import json as report_json
 
 
 @given(st.integers(0, 200), st.integers(1, 16), st.integers(1, 8))
@@ -112,14 +113,14 @@ def test_closing_lines_and_total_follow_the_guide():
             WorkerOutcome(2, 5, error="worker process (pid 9) died with signal SIGKILL"),
         ]
     )
-    assert multi.closing_lines() == [
+    assert text.closing_lines(multi) == [
         "i:0 device_1 throughput:1000.0 start_time:101.0 end_time:201.0",
         "i:1 device_2 throughput:500.0 start_time:102.0 end_time:202.0",
         "i:2 device_5 failed: worker process (pid 9) died with signal SIGKILL",
     ]
     assert multi.total_throughput == 1500.0
     assert [o.device for o in multi.failures] == [5]
-    data = multi.to_json()
+    data = report_json.multi_to_json(multi)
     assert data["total"]["throughput"] == 1500.0 and data["total"]["failed"] == 1
     assert data["devices"][1]["report"]["throughput"] == 500.0
     assert data["devices"][2]["report"] is None

@@ -34,6 +34,7 @@ from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
 from ais_bench.launcher import WorkerSpec
 from ais_bench.report import MultiReport, WorkerOutcome
+from ais_bench.report import json as report_json
 
 log = logging.getLogger("ais_bench")
 
@@ -52,8 +53,8 @@ class ClusterOutcome(WorkerOutcome):
     node_ip: str | None = None
     unfinished_files: list[str] | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
+    def summary_extra(self) -> dict[str, Any]:
+        return {
             "host": self.host,
             "node_ip": self.node_ip,
             "unfinished_files": self.unfinished_files,
@@ -68,8 +69,8 @@ class ClusterReport(MultiReport):
     startup_s: float = 0.0
     nodes: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return super().to_json() | {
+    def summary_extra(self) -> dict[str, Any]:
+        return {
             "cluster": {
                 "engine": "ray",
                 "address": self.address,
@@ -123,7 +124,7 @@ class DeviceWorker:
         # This runs on a thread of the actor, not its main thread: pinning (in run_worker) binds
         # this thread, and the engine's threads, created from it, inherit the set.
         self._run_thread = threading.get_ident()
-        launcher._setup_worker_logging(spec.device, spec.cfg.debug)
+        launcher.workers._setup_worker_logging(spec.device, spec.cfg.debug)
         here = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
         if spec.cores and not set(spec.cores) <= here:
             # This node has other core ids than the driver's: run unpinned rather than fail.
@@ -311,7 +312,7 @@ def _run(cfg: RunConfig, cluster: str, address: str, t0: float) -> ClusterReport
         summary_path=str(out.summary_path) if out is not None else None,
     )
     if out is not None:
-        report.save(out.summary_path)
+        report_json.save_multi(report, out.summary_path)
     return report
 
 

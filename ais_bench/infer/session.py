@@ -1,7 +1,7 @@
 """InferSession: the guide's Python API over a backend Session.
 
-Long because it is one class with the guide's whole API (infer, infer_pipeline,
-infer_iteration, the feed checks); it only calls the backend Session and the scenarios.
+The shape declarations (set_dynamic_*) are in declared_shapes.py, the returned types and the feed
+conversions in feeds.py; this class only calls the backend Session and the scenarios.
 """
 
 from __future__ import annotations
@@ -10,77 +10,33 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, shapes
+from ais_bench import backends
 from ais_bench.config import RunConfig, ScenarioConfig
 from ais_bench.errors import UserError
+from ais_bench.infer.declared_shapes import DeclaredShapes
+from ais_bench.infer.feeds import (
+    SessionSummary,
+    TensorInfo,
+    _as_input,
+    _check_acl_json,
+)
 from ais_bench.infer.tensor_type import TensorType
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inputs.files import load_file
 from ais_bench.report.text import describe_model
 from ais_bench.scenarios.pipeline import run_pipeline
 from ais_bench.shapes import check_feed_shapes
-from ais_bench.tensors import TensorSpec
 
 log = logging.getLogger("ais_bench")
 
 MODES = ("static", "dymbatch", "dymhw", "dymdims", "dymshape")
 
 
-@dataclass(frozen=True)
-class TensorInfo:
-    """What get_inputs()/get_outputs() return: the original API's fields over a TensorSpec."""
-
-    spec: TensorSpec
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def shape(self) -> list[int]:
-        return self.spec.api_shape
-
-    @property
-    def datatype(self) -> TensorType:
-        """The original's type code: `int(datatype)`; it also equals the numpy type."""
-        return TensorType.from_dtype(self.spec.dtype)
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.spec.dtype
-
-    @property
-    def size(self) -> int:
-        return self.spec.realsize
-
-    @property
-    def realsize(self) -> int:
-        return self.spec.realsize
-
-    def __repr__(self) -> str:
-        return (
-            f"TensorInfo(name={self.name!r}, shape={self.shape}, datatype={self.spec.type_name}, "
-            f"realsize={self.realsize})"
-        )
-
-
-@dataclass
-class SessionSummary:
-    """Per-call compute times in milliseconds, as `sumary().exec_time_list` in the guide."""
-
-    exec_time_list: list[float] = field(default_factory=list)
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.exec_time_list)) if self.exec_time_list else 0.0
-
-
-class InferSession:
+class InferSession(DeclaredShapes):
     """A model loaded on a device; `infer` runs it and records the compute time of each run."""
 
     def __init__(
@@ -388,90 +344,6 @@ class InferSession:
         outs = s.run_tensors(values, self.loop, self._summary.exec_time_list)
         return self.convert_tensors_to_arrays(outs) if out_array else outs
 
-    # -- the original's shape and output-size declarations ------------------------------------
-    # ONNX Runtime takes every shape from the tensors it is fed, so these calls only declare
-    # what run() must be fed next and check it; infer() takes its shapes from its own feeds.
-    def set_dynamic_batchsize(self, batchsize: int) -> None:
-        """Declare the batch (first dim of inputs whose first dim is dynamic) run() is fed."""
-        n = _positive(batchsize, "set_dynamic_batchsize")
-        specs = self._live().inputs
-        hit = [i for i, sp in enumerate(specs) if sp.shape and 0 in sp.dynamic_axes]
-        if not hit:
-            raise ValueError(
-                f"set_dynamic_batchsize({n}): no model input has a dynamic first dim ("
-                + ", ".join(f"{sp.name} {sp.shape_text()}" for sp in specs)
-                + "); feed the model's own shapes"
-            )
-        declared = self._declared_base()
-        for i in hit:
-            declared[i][0] = n
-        self._declare(declared, f"set_dynamic_batchsize({n})")
-
-    def set_dynamic_hw(self, w: int, h: int) -> None:
-        """Declare the height and width of the 4-D inputs with dynamic ones (NCHW or NHWC).
-        The argument order is the original's: width first."""
-        width, height = _positive(w, "set_dynamic_hw"), _positive(h, "set_dynamic_hw")
-        specs = self._live().inputs
-        declared = self._declared_base()
-        hit = False
-        for i, sp in enumerate(specs):
-            try:
-                layout = shapes.hw_layout(sp)
-            except UserError:
-                raise ValueError(
-                    f"set_dynamic_hw: cannot tell height and width apart in input {sp.name!r} "
-                    f"{sp.shape_text()}; declare its whole shape with set_dynamic_dims"
-                    f"('{sp.name}:...')"
-                ) from None
-            if layout is None:
-                continue
-            hi, wi = (2, 3) if layout == shapes.NCHW else (1, 2)
-            declared[i][hi], declared[i][wi] = height, width
-            hit = True
-        if not hit:
-            raise ValueError(
-                f"set_dynamic_hw({width}, {height}): no 4-D model input has a dynamic height and "
-                "width (" + ", ".join(f"{sp.name} {sp.shape_text()}" for sp in specs) + "); "
-                "use set_dynamic_dims or set_dynamic_shape for other dynamic dims"
-            )
-        self._declare(declared, f"set_dynamic_hw({width}, {height})")
-
-    def set_dynamic_dims(self, dims: str | Mapping[str, Sequence[int]]) -> None:
-        """Declare every input's whole shape: 'name:1,3,224,224;name2:1,16' or a dict."""
-        self._declare_shapes(dims, "set_dynamic_dims")
-
-    def set_dynamic_shape(self, shape: str | Mapping[str, Sequence[int]]) -> None:
-        """Declare every input's whole shape, as set_dynamic_dims (same grammar)."""
-        self._declare_shapes(shape, "set_dynamic_shape")
-
-    def _declare_shapes(self, value: str | Mapping[str, Sequence[int]], call: str) -> None:
-        specs = self._live().inputs
-        given = shapes.shape_value(value, call)
-        full = shapes.resolve(specs, dims=given, dims_option=call)
-        self._declared_by = []  # whole shapes replace earlier declarations
-        self._declare([list(sh) for sh in full], f"{call}({shapes.format_shapes(given or {})!r})")
-
-    def _declared_base(self) -> list[list[int | None]]:
-        if self._declared is not None:
-            return [list(d) for d in self._declared]
-        return [[None] * len(sp.shape) for sp in self._live().inputs]
-
-    def _declare(self, declared: list[list[int | None]], call: str) -> None:
-        self._declared = declared
-        self._declared_by = [*self._declared_by, call]
-
-    def _check_declared(self, fed: list[tuple[int, ...]]) -> None:
-        if self._declared is None:
-            return
-        specs = self._live().inputs
-        for sp, want, got in zip(specs, self._declared, fed, strict=True):
-            if any(w is not None and w != g for w, g in zip(want, got, strict=True)):
-                shown = ",".join("*" if w is None else str(w) for w in want)
-                raise ValueError(
-                    f"input {sp.name!r} is fed shape {got}, but {' then '.join(self._declared_by)} "
-                    f"declared ({shown}); feed that shape or declare the new one first"
-                )
-
     def set_custom_outsize(self, custom_sizes: int | Sequence[int]) -> None:
         """Byte budget per output (one for all, or one per output) for infer's 'dymshape' mode
         when it is called without custom_sizes. ONNX Runtime sizes outputs itself, so this only
@@ -535,48 +407,3 @@ class InferSession:
 
     def __exit__(self, *exc: object) -> None:
         self.free_resource()
-
-
-def _as_input(spec: TensorSpec, value: Any, static: bool) -> np.ndarray:
-    """A feed as the engine wants it.
-
-    Static mode takes any buffer of exactly the input's byte size (the guide's sample feeds a
-    bytearray viewed as float64), as the original copies bytes without looking at the dtype.
-    """
-    a = np.asarray(value)
-    fixed = static and not spec.is_dynamic
-    if fixed and a.shape != tuple(spec.shape) and a.nbytes == spec.realsize:
-        return np.ascontiguousarray(a).view(np.uint8).view(spec.dtype).reshape(spec.shape)
-    if a.dtype != spec.dtype and np.can_cast(a.dtype, spec.dtype, "safe"):
-        a = a.astype(spec.dtype)
-    if a.dtype != spec.dtype or (fixed and a.shape != tuple(spec.shape)):
-        raise ValueError(
-            f"input {spec.name!r} expects {spec.type_name} {spec.shape_text()} "
-            f"({spec.realsize or 'dynamic'} bytes); got {a.dtype.name} {a.shape} ({a.nbytes} bytes)"
-        )
-    return a
-
-
-def _positive(value: Any, call: str) -> int:
-    """A positive int from an int or its decimal text (the original's calls take either)."""
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = 0
-    if n < 1 or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"{call} needs positive integers, got {value!r}")
-    return n
-
-
-def _check_acl_json(path: str) -> None:
-    """Validate the acl.json now (a bad file fails here) and say plainly that the Python API does
-    not act on it: profiling and dumps are run by the command line."""
-    from ais_bench import acl_json
-
-    acl = acl_json.read(path)
-    if acl.profiler or acl.dump:
-        log.warning(
-            "InferSession: %s asks for %s, which only the command line runs (python -m ais_bench "
-            "--model ... --acl_json_path %s); this session runs without it",
-            path, "the profiler" if acl.profiler else "a dump", path,
-        )

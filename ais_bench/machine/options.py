@@ -1,5 +1,5 @@
-"""--machine: on a run, the roofline switch (default on); alone, `ais_bench --machine` prints
-this machine's peaks (measured once, then read from the cache) and exits."""
+"""`ais_bench --machine` without --model: this machine's peaks (measured once, then read from
+the cache), printed. On a run --machine is the roofline switch (declared in options/machine.py)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ from ais_bench.costs.units import rate
 from ais_bench.errors import UserError
 
 log = logging.getLogger("ais_bench")
-
-
-def add_options(p: argparse.ArgumentParser, switch: Callable[[str], bool]) -> None:
-    g = p.add_argument_group(
-        "machine limits",
-        "how close the run came to this machine's measured peaks (see the README's 'How close "
-        "to the machine's limit')",
-    )
-    g.add_argument(
-        "--machine", type=switch, nargs="?", const=True, default=True, metavar="{0,1}",
-        help="print the roofline line (the model's FLOPs and bytes against this machine's "
-        "measured peaks, measured once per host and cached); 0 turns it off. Without --model, "
-        "print the machine's peaks and exit",
-    )
 
 
 def _given(argv: Sequence[str], *names: str) -> bool:

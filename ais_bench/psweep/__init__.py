@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from ais_bench.psweep.options import SWEEP_DESTS, add_options
+from ais_bench.psweep.options import SWEEP_DESTS
 
-__all__ = ["add_options", "main", "wanted"]
+__all__ = ["main", "wanted"]
 
 
 def wanted(argv: Sequence[str]) -> bool:

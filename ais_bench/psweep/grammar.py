@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ais_bench.errors import UserError
+from ais_bench.options import table
 
 # Above this many configurations a sweep is refused unless --sweep_max confirms it: each one is
 # a fresh process (about a second to start and load) plus its measurement, so 64 is already
@@ -17,13 +18,6 @@ from ais_bench.errors import UserError
 # 1:8 was meant) than a plan.
 DEFAULT_CAP = 64
 
-# Options that do not describe how the model runs (where results go, what is printed, what is
-# inspected) or that the sweep itself sets per configuration.
-NOT_SWEEPABLE = frozenset({
-    "help", "output", "output_dirname", "debug", "progress", "display_all_summary", "profiler",
-    "dump", "acl_json_path", "dymShape_range", "dymShape_range_max", "percentiles", "outfmt",
-    "device", "divide_input", "output_batchsize_axis",
-})
 # Keys whose values change the outputs themselves (not just their speed): a configuration that
 # differs from the reference in one of them is compared with it.
 ACCURACY_KEYS = ("model", "backend", "precision")
@@ -56,15 +50,11 @@ class Configuration:
 
 
 def sweepable(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
-    """Every option of the run's parser that describes how the model runs, by dest."""
-    out = {}
-    for a in parser._actions:  # argparse has no public list of its actions
-        if not a.option_strings or a.dest in NOT_SWEEPABLE or a.dest.startswith("sweep"):
-            continue
-        if a.dest in ("objective", "atol", "rtol"):
-            continue
-        out[a.dest] = a
-    return out
+    """The parser's actions of the options the table marks sweepable (those that describe how
+    the model runs), by dest."""
+    keys = set(table.sweepable())
+    # argparse has no public list of its actions
+    return {a.dest: a for a in parser._actions if a.option_strings and a.dest in keys}
 
 
 def long_option(action: argparse.Action) -> str:

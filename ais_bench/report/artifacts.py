@@ -14,16 +14,15 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ais_bench.report import iterations_csv, trace
+from ais_bench.report import json as report_json
+from ais_bench.report.model import MultiReport, Report
 from ais_bench.report.stamps import STAGES, FileSlices, RunStamps, batch_files
 from ais_bench.report.stats import Stats
-
-if TYPE_CHECKING:
-    from ais_bench.report.model import MultiReport, Report
 
 log = logging.getLogger("ais_bench")
 
@@ -106,7 +105,6 @@ def write(
     ONNX Runtime's per-operator profile counts from its session's start on its own clock, so
     the trace links it (otherData.profiler_trace) rather than placing its slices."""
     from ais_bench.report import html
-    from ais_bench.report import json as report_json
 
     failed: list[str] = []
     pages = [report.reports[k] for k in (HTML, "html_report") if k in report.reports]
@@ -140,7 +138,7 @@ def write_multi(multi: MultiReport) -> list[str]:
     pages = [paths[k] for k in (HTML, "html_report") if k in paths]
     if pages:
         name = Path(multi.summary_path or pages[0]).name.removesuffix("_summary.json")
-        failed += _save_page(html.render([multi.to_json()], [name]), pages)
+        failed += _save_page(html.render([report_json.multi_to_json(multi)], [name]), pages)
     if TRACE in paths:
         workers = [
             (o.name, o.report.reports[TRACE])

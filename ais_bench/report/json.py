@@ -12,13 +12,11 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ais_bench.outputs import FilesInfo, write_text
+from ais_bench.report.model import MultiReport, RangeSummary, Report, ShapeRun, WorkerOutcome
 from ais_bench.report.stats import Stats
-
-if TYPE_CHECKING:
-    from ais_bench.report.model import MultiReport, RangeSummary, Report, WorkerOutcome
 
 CSV_FIELDS = (
     "index", "dymshape", "result", "batchsize", "throughput", "mean_ms", "median_ms", "p99_ms",
@@ -299,14 +297,14 @@ def outcome_to_json(o: WorkerOutcome) -> dict[str, Any]:
         "error": o.error,
         "summary_path": r.summary_path if r else None,
         "report": report_to_json(r) if r else None,
-    }
+    } | o.summary_extra()
 
 
 def multi_to_json(m: MultiReport) -> dict[str, Any]:
     reports = [o.report for o in m.outcomes if o.report is not None]
     return {
         "args": list(m.args),
-        "devices": [o.to_json() for o in m.outcomes],  # a subclass adds its own keys
+        "devices": [outcome_to_json(o) for o in m.outcomes],
         "total": {
             "throughput": m.total_throughput,
             "devices": len(m.outcomes),
@@ -317,4 +315,28 @@ def multi_to_json(m: MultiReport) -> dict[str, Any]:
         },
         "interrupted": m.interrupted,
         **({"reports": dict(m.reports)} if m.reports else {}),
-    }
+    } | m.summary_extra()
+
+
+def save_multi(m: MultiReport, path: Path) -> None:
+    save(multi_to_json(m), path)
+
+
+def report_from_json(data: dict[str, Any], summary_path: Path | None = None) -> Report:
+    """A report from its summary JSON; `summary_path` (where it was read) also gives back the
+    result folder beside it."""
+    fields = report_fields(data)
+    table = fields.pop("dymshape_range", None)
+    if table is not None:
+        runs = tuple(ShapeRun(**run) for run in table.pop("runs"))
+        fields["dymshape_range"] = RangeSummary(runs, **table)
+    if summary_path is not None:
+        path = Path(summary_path)
+        fields["summary_path"] = str(path)
+        fields["output_dir"] = str(path.with_name(path.name.removesuffix("_summary.json")))
+    return Report(**fields)
+
+
+def load_report(path: Path) -> Report:
+    """The report a summary JSON file holds (save_report's inverse)."""
+    return report_from_json(load(path), path)

@@ -1,21 +1,18 @@
 """What a run measured, built once from values and never changed: Report, the sweep's table
 (RangeSummary of ShapeRuns) and the several-device MultiReport.
 
-Printing lives in text.py and serialising in json.py; the methods here only hand over to them,
-so `report.lines()` and `report.save(path)` keep working as the Python API documents.
+Plain values only: the renderers take these (text.py prints them, json.py writes and reads the
+summary JSON); this module knows nothing of how a report is written.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ais_bench.noise import cause_text
 from ais_bench.outputs import FilesInfo
-from ais_bench.report import json as report_json
-from ais_bench.report import text
 from ais_bench.report.stats import Stats, stability_warning
 
 
@@ -60,15 +57,6 @@ class RangeSummary:
     def ranked(self) -> list[ShapeRun]:
         """Fastest first; failed shapes last, in sweep order."""
         return sorted(self.runs, key=lambda r: (not r.ok, -r.throughput, r.index))
-
-    def lines(self, label: str) -> list[str]:
-        return text.range_lines(self, label)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return report_json.range_rows(self)
-
-    def to_json(self) -> dict[str, Any]:
-        return report_json.range_to_json(self)
 
 
 @dataclass(frozen=True)
@@ -197,44 +185,6 @@ class Report:
             "times may be slower than this machine can do"
         )
 
-    # -- printing and serialising (text.py, json.py) ----------------------------------------
-    def lines(self, display_all: bool = False) -> list[str]:
-        """The guide's summary block, one string per printed line (without the [INFO] tag)."""
-        return text.summary_lines(self, display_all)
-
-    def e2e_lines(self) -> list[str]:
-        return text.e2e_lines(self)
-
-    def extra_lines(self) -> list[str]:
-        return text.extra_lines(self)
-
-    def to_json(self) -> dict[str, Any]:
-        return report_json.report_to_json(self)
-
-    def save(self, path: Path) -> None:
-        """Write the summary JSON whole or not at all; a UserError (one line) if it cannot be."""
-        report_json.save_report(self, path)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], summary_path: Path | None = None) -> Report:
-        """A report from its summary JSON; `summary_path` (where it was read) also gives back
-        the result folder beside it."""
-        fields = report_json.report_fields(data)
-        table = fields.pop("dymshape_range", None)
-        if table is not None:
-            runs = tuple(ShapeRun(**run) for run in table.pop("runs"))
-            fields["dymshape_range"] = RangeSummary(runs, **table)
-        if summary_path is not None:
-            path = Path(summary_path)
-            fields["summary_path"] = str(path)
-            fields["output_dir"] = str(path.with_name(path.name.removesuffix("_summary.json")))
-        return cls(**fields)
-
-    @classmethod
-    def load(cls, path: Path) -> Report:
-        """The report a summary JSON file holds (Report.save's inverse)."""
-        return cls.from_json(report_json.load(path), path)
-
 
 @dataclass(frozen=True)
 class WorkerOutcome:
@@ -255,8 +205,9 @@ class WorkerOutcome:
     def name(self) -> str:
         return f"i:{self.index} device_{self.device}"
 
-    def to_json(self) -> dict[str, Any]:
-        return report_json.outcome_to_json(self)
+    def summary_extra(self) -> dict[str, Any]:
+        """Keys a kind of outcome adds to its entry in the summary JSON (none here)."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -279,11 +230,6 @@ class MultiReport:
     def failures(self) -> list[WorkerOutcome]:
         return [o for o in self.outcomes if o.failed]
 
-    def closing_lines(self) -> list[str]:
-        return text.closing_lines(self)
-
-    def to_json(self) -> dict[str, Any]:
-        return report_json.multi_to_json(self)
-
-    def save(self, path: Path) -> None:
-        report_json.save(self.to_json(), path)
+    def summary_extra(self) -> dict[str, Any]:
+        """Keys a kind of run adds to the summary JSON (none here)."""
+        return {}

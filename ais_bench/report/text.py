@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ais_bench.report import cold, roofline
+from ais_bench.report.model import MultiReport, RangeSummary, Report
 from ais_bench.report.stats import Stats, percentile_label
 from ais_bench.tensors import TensorSpec
-
-if TYPE_CHECKING:
-    from ais_bench.report.model import MultiReport, RangeSummary, Report
 
 # process_time() ticks coarsely (and counts start-up threads), so a span of a few ms gives
 # "cores busy" figures above the core count: the CPU line needs at least this span.

@@ -8,7 +8,7 @@ import pytest
 
 import ais_bench
 from ais_bench.infer.interface import InferSession
-from ais_bench.report import Report
+from ais_bench.report import Report, text
 
 
 @pytest.fixture
@@ -103,5 +103,5 @@ def test_benchmark_function_returns_a_report(tmp_path):
     assert report.throughput == pytest.approx(1000 / report.compute.mean)
     assert report.summary_path is not None
     assert (tmp_path / report.summary_path).exists()
-    lines = report.lines()
+    lines = text.summary_lines(report)
     assert lines[0] == "-----------------Performance Summary------------------"

@@ -10,6 +10,7 @@ import pytest
 
 import ais_bench
 from ais_bench.infer.interface import InferSession
+from ais_bench.report import text
 
 
 def direct(model, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -141,6 +142,6 @@ def test_benchmark_function_takes_the_shape_options():
     assert [r.dymshape for r in report.dymshape_range.runs] == [
         "input:1,3,32,32", "input:1,3,33,32"
     ]
-    assert report.dymshape_range.lines("CPU_compute_time")[1].startswith(
+    assert text.range_lines(report.dymshape_range, "CPU_compute_time")[1].startswith(
         "run_count:2 success_count:2"
     )

@@ -81,8 +81,8 @@ def test_noisy_run_warns_to_pin_not_to_run_longer():
 
 def test_lines_after_the_block():
     r = report(np.arange(1.0, 41.0))
-    assert r.lines()[0] == text.TITLE and r.lines()[-1] == text.RULE
-    extra = r.extra_lines()
+    assert text.summary_lines(r)[0] == text.TITLE and text.summary_lines(r)[-1] == text.RULE
+    extra = text.extra_lines(r)
     assert extra[0].startswith("CPU_compute_time percentiles (ms): 50% = 20.5, 99.9% = ")
     assert extra[1].startswith("CPU_compute_time stability: stdev = ")
     assert "n = 40" in extra[1]

@@ -1,27 +1,5 @@
-"""Several devices: a given run function in one worker process per --device id, started
-together, outcomes gathered.
-
-Each worker is a "spawn" process (a fresh interpreter: nothing of the parent's engine state is
-forked into it). It calls the run function (app.py hands over run.run_device) with a copy of the
-RunConfig holding its device id and its slice of the work; the function calls `ready` once the
-model is loaded, which waits at a barrier until every worker has loaded its. The worker sends its
-Report (a picklable dataclass) or its error back through a pipe. A worker that fails does not
-stop the others.
-
-CPU (and OpenVINO, which runs on host cores): the ids name workers, not hardware. The cores this
-process may use are cut into one contiguous, disjoint set per worker, in the order the ids are
-given; each worker pins itself to its set (os.sched_setaffinity, inherited by ONNX Runtime's
-threads) and, unless --intra_op_threads is given, runs one intra-op thread per core of its set
-(divided again between its --threads streams). With more workers than cores each worker gets
-one core, shared round-robin, and a warning says so.
-
-GPU backends (cuda, tensorrt): the ids are CUDA device ids, checked against the GPUs present.
-
-With --input, the files are split between the workers in contiguous parts, each file
-exactly once (split_files / divide_inputs); --divide_input 0 gives every worker every file.
-
-Long because spawning, pinning, the start barrier, Ctrl-C forwarding and the split of input
-files between workers belong together: each is part of running one callable on N devices.
+"""The workers of a several-device run: spawned, pinned, started together at a barrier, their
+outcomes gathered (Ctrl-C forwarded), and the run's summary and reports written.
 """
 
 from __future__ import annotations
@@ -39,122 +17,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing import connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ais_bench import backends, host, outputs
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
 from ais_bench.inputs.files import discover
+from ais_bench.launcher.shares import check_devices, core_sets, divide_inputs
 from ais_bench.report import MultiReport, Report, WorkerOutcome, artifacts
+from ais_bench.report import json as report_json
 
 log = logging.getLogger("ais_bench")
-
-T = TypeVar("T")
 
 # A worker waits this long at the start barrier for the others to load their models; a worker
 # that fails before the barrier breaks it at once, so this only bounds a hung load.
 BARRIER_TIMEOUT_S = 3600.0
 POLL_S = 0.2
-
-
-# -- pure parts: cores and files -------------------------------------------------------------
-
-
-def core_sets(cores: Sequence[int], workers: int) -> list[list[int]]:
-    """Cut `cores` into `workers` contiguous, disjoint sets of near-equal size (the first sets
-    take the extra cores). With more workers than cores, worker i gets core i mod len(cores)."""
-    cores = list(cores)
-    if workers <= 0 or not cores:
-        return [[] for _ in range(max(workers, 0))]
-    if workers > len(cores):
-        return [[cores[i % len(cores)]] for i in range(workers)]
-    return [list(part) for part in split_files(cores, workers)]
-
-
-def split_files(files: Sequence[T], parts: int, unit: int = 1) -> list[list[T]]:
-    """Cut `files` into `parts` contiguous parts, each item in exactly one part, in order.
-
-    Sizes differ by at most one `unit` (e.g. one batch of files, so only the last part of the
-    split pads a batch); the first parts take the extra units. A part is empty only when there
-    are fewer units than parts.
-    """
-    if parts < 1:
-        raise ValueError(f"parts must be 1 or more, got {parts}")
-    if unit < 1:
-        raise ValueError(f"unit must be 1 or more, got {unit}")
-    n = len(files)
-    units = -(-n // unit)
-    base, extra = divmod(units, parts)
-    out = []
-    start = 0
-    for k in range(parts):
-        end = min(n, start + (base + (1 if k < extra else 0)) * unit)
-        out.append(list(files[start:end]))
-        start = end
-    return out
-
-
-def divide_inputs(
-    per_input: Sequence[Sequence[str]], parts: int, unit: int = 1
-) -> list[tuple[str, ...]]:
-    """Split the files of each model input between `parts` workers at the same places.
-
-    `per_input` holds one list of files per model input (all the same length: file j of every
-    input makes sample j). Each worker gets its slice of every input, as one flat list (the
-    slice of input 0, then of input 1, ...) that --input cuts back into one group per input.
-    """
-    counts = {len(files) for files in per_input}
-    if len(counts) != 1:
-        raise UserError(
-            "--input: the model inputs have different numbers of files "
-            f"({', '.join(str(len(f)) for f in per_input)}); each input needs one file per sample"
-        )
-    n = counts.pop()
-    if n < parts:
-        raise UserError(
-            f"--input has {n} file(s) per model input for {parts} devices: each device needs at "
-            "least one; pass fewer --device ids, more files, or --divide_input 0 to run every "
-            "file on every device"
-        )
-    slices = [split_files(files, parts, unit) for files in per_input]
-    return [tuple(p for per in slices for p in per[k]) for k in range(parts)]
-
-
-# -- devices ---------------------------------------------------------------------------------
-
-
-def check_devices(backend: str, ids: Sequence[int]) -> None:
-    """Refuse ids the backend does not have; warn when workers share a device or the cores."""
-    shown = ",".join(map(str, ids))
-    shared = sorted({d for d in ids if list(ids).count(d) > 1})
-    if shared:
-        log.warning(
-            "--device %s: device(s) %s given more than once: those workers share the device, "
-            "so each one's figure drops",
-            shown,
-            ",".join(map(str, shared)),
-        )
-    if not backends.traits(backend).on_host_cores:
-        n = host.gpu_count()
-        if n is not None:
-            bad = [d for d in ids if d >= n]
-            if bad:
-                have = f"ids 0 to {n - 1}" if n else "none visible"
-                raise UserError(
-                    f"--device {shown}: no GPU {bad[0]} for --backend {backend}: this machine "
-                    f"has {n} GPU(s) ({have}; CUDA_VISIBLE_DEVICES narrows them)"
-                )
-        return
-    cores = host.usable_cores()
-    if len(ids) > len(cores):
-        log.warning(
-            "--device %s: %d CPU workers on %d core(s): workers share cores and each one's "
-            "figure drops; use at most %d ids",
-            shown,
-            len(ids),
-            len(cores),
-            len(cores),
-        )
 
 
 # -- the workers -----------------------------------------------------------------------------
@@ -342,7 +220,7 @@ def gather(planned: Plan, outcomes: list[WorkerOutcome], interrupted: bool) -> M
     )
     if out is not None:
         try:
-            multi.save(out.summary_path)
+            report_json.save_multi(multi, out.summary_path)
         except UserError as exc:
             multi = dataclasses.replace(multi, save_error=str(exc), summary_path=None)
     if multi.reports:
