@@ -103,3 +103,38 @@ def test_a_node_the_counter_cannot_walk_is_named_and_the_run_goes_on(cli, tmp_pa
     line = r.line("roofline: ")
     assert "not computed" in line and "'branchy' (If)" in line
     assert r.line("throughput 1000*batchsize")
+
+
+def test_profiled_run_names_the_ops_furthest_below_the_roof_and_draws_it(cli, tmp_path):
+    r = cli("--model", "zoo:resnet", "--loop", "5", "--profiler", "1", "--output", tmp_path,
+            "--output_dirname", "prof")
+    assert r.rc == 0, r.text
+    line = r.line("roofline by op type (--profiler): furthest below the roof: ")
+    s = json.loads((tmp_path / "prof_summary.json").read_text())
+    named = s["roofline"]["furthest_below_roof"]
+    assert 1 <= len(named) <= 3 and all(op in line for op in named)
+    points = {p["op_type"]: p for p in s["roofline"]["profiled_op_types"]}
+    assert points["Conv"]["flops"] > 0 and points["Conv"]["ms"] > 0  # FusedConv timed as Conv
+    page = (tmp_path / "prof_report.html").read_text()
+    assert 'id="chart-roofline"' in page and 'id="chart-noise"' in page
+    assert all(op in page for op in named)
+
+
+def test_diff_says_when_a_run_named_a_noise_cause(cli, tmp_path):
+    for name in ("a", "b"):
+        r = cli("--model", "zoo:tiny", "--loop", "50", "--output", tmp_path,
+                "--output_dirname", name)
+        assert r.rc == 0, r.text
+    b = tmp_path / "b_summary.json"
+    doc = json.loads(b.read_text())
+    # The cause a sampler names on a busy host (whether this host is busy is left to chance).
+    doc["provenance"]["noise"]["causes"] = ["other processes used 0.9 cores during the run"]
+    b.write_text(json.dumps(doc))
+    a_doc = json.loads((tmp_path / "a_summary.json").read_text())
+    a_doc["provenance"]["noise"]["causes"] = []
+    (tmp_path / "a_summary.json").write_text(json.dumps(a_doc))
+    r = cli("diff", tmp_path / "a_summary.json", b, cwd=tmp_path)
+    assert r.rc == 0, r.text
+    warning = r.line("named a noise cause")
+    assert warning.startswith("[WARNING] B (") and "other processes used 0.9 cores" in warning
+    assert "noise" not in r.line("setup")  # the samples are not a setup difference
