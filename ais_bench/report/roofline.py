@@ -18,6 +18,11 @@ def lines(r: dict[str, Any] | None) -> list[str]:
         return []
     if r.get("stopped"):
         return [f"roofline: not computed: {r['stopped']} (the figures above are unaffected)"]
+    if not r.get("flops"):
+        moved = f" ({', '.join(r['uncounted_op_types'])} counted as 0)" if r.get(
+            "uncounted_op_types") else ""
+        return [f"roofline: 0 FLOPs counted per inference{moved}: the model only moves data, "
+                "so there is no compute peak to compare with"]
     ms = 1000.0 * float(r["seconds_per_inference"])
     when = f"in {ms:.3g} ms" + (" per inference (requests overlapping)" if r.get("concurrent")
                                  else "")
@@ -70,6 +75,8 @@ def chart_data(r: dict[str, Any] | None) -> dict[str, Any] | None:
     after a profiled run, a point per op type (the furthest below the roof named). Kept apart
     from the drawing so another renderer can take it."""
     if not r or r.get("stopped") or not r.get("peak_flops"):
+        return None
+    if not r.get("intensity") or not r.get("achieved_flops"):  # no point on a log-log chart
         return None
     points = [{"name": "model", "intensity": r["intensity"], "flops": r["achieved_flops"],
                "named": True}]

@@ -138,3 +138,15 @@ def test_diff_says_when_a_run_named_a_noise_cause(cli, tmp_path):
     warning = r.line("named a noise cause")
     assert warning.startswith("[WARNING] B (") and "other processes used 0.9 cores" in warning
     assert "provenance.noise" not in r.out  # the samples are not a setup difference
+
+
+def test_a_model_that_only_moves_data_says_so_and_its_page_is_written(cli, tmp_path):
+    model = _save(helper.make_graph(
+        [helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0])], "moves",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])],
+    ), tmp_path / "moves.onnx")
+    r = cli("--model", model, "--loop", "5", "--output", tmp_path, "--output_dirname", "mv")
+    assert r.rc == 0, r.text
+    assert "the model only moves data" in r.line("roofline: 0 FLOPs counted")
+    assert (tmp_path / "mv_report.html").is_file()

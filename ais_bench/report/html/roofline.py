@@ -74,6 +74,8 @@ def roofline_chart(runs: list[_Run]) -> str:
         return "".join(_note(s) for s in stopped)
     fig, (ax,) = _figure()
     xs = [p["intensity"] for _, d in data for p in d["points"] if p["intensity"] > 0]
+    if not xs:
+        return "".join(_note(s) for s in stopped)
     lo, hi = min(xs) / 4, max(xs) * 4
     for run, d in data:
         peak, bw = d["peak_flops"], d["bandwidth"]
