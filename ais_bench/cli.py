@@ -106,6 +106,7 @@ def _main(argv: Sequence[str] | None) -> int:
         cfg = config_from_args(ns, argv)
         if ns.atol is not None or ns.rtol is not None:
             compare_options.check_tolerances(cfg.precision, ns.atol, ns.rtol, cfg.compare)
+        compare_options.warn_unused_criterion(ns, cfg.compare)
         if ns.divide_input is not None and (len(cfg.devices) < 2 or not cfg.input):
             log.warning("--divide_input has an effect only with --input and several --device ids")
         from ais_bench import app

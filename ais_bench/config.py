@@ -122,6 +122,8 @@ _INTERNAL_FIELDS: list[tuple[str, str, Any]] = [
     ("argv", "tuple[str, ...]", field(default_factory=tuple)),
     # The --model value as typed when `model` was resolved from it (a built-in model's name).
     ("model_arg", "str | None", field(default=None)),
+    # --precision int8: the quantized model file, set before the model loads (inputs/calibration)
+    ("quantized", "str | None", field(default=None)),
 ]
 
 # One field per option of the table (ais_bench/options/), named as the guide names the option.

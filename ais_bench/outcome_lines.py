@@ -12,6 +12,7 @@ import numpy as np
 from ais_bench.compare import summary as compare_summary
 from ais_bench.config import RunConfig
 from ais_bench.errors import InferenceError, UserError
+from ais_bench.inputs import calibration
 from ais_bench.noise import cause_text
 from ais_bench.report import MultiReport, Report, cold, glance, text
 from ais_bench.report.text import windows_line
@@ -29,6 +30,8 @@ def print_one(report: Report, cfg: RunConfig) -> int:
         log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     for line in compare_summary.lines(report.inspection):
         log.info("%s", line)
+    for level, said in calibration.lines(report.inspection):
+        log.log(level, "%s", said)
     if report.summary_path:
         log.info("results saved in %s, summary in %s", report.output_dir, report.summary_path)
     _print_saved_reports(report.reports)

@@ -353,6 +353,11 @@ def build(name: str) -> onnx.ModelProto:
     return _entry(name).builder()
 
 
+def cache_root() -> pathlib.Path:
+    """The folder ais_bench caches built models in (AIS_BENCH_CACHE, else the user's cache)."""
+    return _cache_dir(None)
+
+
 def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> pathlib.Path:
     if cache_dir is not None:
         return pathlib.Path(cache_dir)

@@ -30,7 +30,7 @@ BACKENDS: dict[str, Backend] = {
     for b in (
         Backend(
             "cpu", "ONNX Runtime on the CPU", "CPU", "cpu", _ORT,
-            providers=("CPUExecutionProvider",),
+            providers=("CPUExecutionProvider",), precisions=("f32", "int8"),
         ),
         Backend(
             "cuda", "ONNX Runtime's CUDA provider", "GPU", "cuda", _ORT,
@@ -44,7 +44,7 @@ BACKENDS: dict[str, Backend] = {
         ),
         Backend(
             "openvino", "OpenVINO's own runtime", "CPU", "cpu", "openvino",
-            io_binding=False, precisions=("f32", "bf16", "f16"), own_streams=True,
+            io_binding=False, precisions=("f32", "bf16", "f16", "int8"), own_streams=True,
         ),
         Backend(
             "ort-openvino", "ONNX Runtime's OpenVINO provider (the onnxruntime-openvino build)",
@@ -96,6 +96,13 @@ def open_stream(engine: EngineConfig, session: Session) -> Session:
     if traits(engine.backend).own_streams:
         return session.twin()
     return open(engine)
+
+
+def check_int8(backend: str) -> None:
+    """--precision int8 on `backend`: its quantizer is installed (one line naming the fix)."""
+    from ais_bench.backends import quantize
+
+    quantize.check(EngineConfig(model="", backend=backend, precision="int8"))
 
 
 def check(engine: EngineConfig) -> None:

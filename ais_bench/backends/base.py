@@ -37,6 +37,20 @@ class EngineConfig:
     ov_hint: str = "latency"
     ov_streams: int = 0
     requests: int = 1  # concurrent requests the run will issue (--threads)
+    # --precision int8: the quantized model to load instead of `model` (backends/quantize.py)
+    quantized: str | None = None
+
+    @property
+    def load_path(self) -> str:
+        """The model file the engine loads: the quantized one for int8, else `model`."""
+        if self.precision != "int8":
+            return self.model
+        if self.quantized is None:
+            raise UserError(
+                "--precision int8: the model was not quantized before loading (quantize it "
+                "with ais_bench.backends.quantize, as a run does)"
+            )
+        return self.quantized
 
 
 class Session(Protocol):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ais_bench.backends.base import Backend, EngineConfig, StagedInfer, TensorSpec
 from ais_bench.backends.openvino_compile import (
+    HINT_OF,
     PRECISIONS,
     Compiled,
     OvOptions,
@@ -64,6 +65,7 @@ class OvSession(StagedInfer):
         self.threads = shared.threads
         self.hint = shared.options.hint
         self.provider = f"OpenVINO {self.device} {self.precision}"
+        self.int8: dict[str, Any] | None = shared.int8  # --precision int8: what ran in integers
         self.inputs = [spec_of(p) for p in compiled.inputs]
         self.outputs = [spec_of(p) for p in compiled.outputs]
         self._in_tensors: list[Any] = []
@@ -282,7 +284,7 @@ def load_session(
 ) -> OvSession:
     return open_ov_session(
         OvOptions(
-            model=engine.model,
+            model=engine.load_path,
             device=engine.ov_device,
             precision=engine.precision,
             hint=engine.ov_hint,
@@ -309,6 +311,8 @@ def tensor_values(
     arrays: list[np.ndarray],
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """--dump: OpenVINO computes the inner tensors itself (intermediate_values)."""
+    # int8: the quantized model's tensors, its float layers at f32 (as the run compiles it)
+    precision = HINT_OF.get(engine.precision, engine.precision)
     return intermediate_values(
-        engine.model, engine.ov_device, engine.precision, names, input_names, arrays
+        engine.load_path, engine.ov_device, precision, names, input_names, arrays
     )

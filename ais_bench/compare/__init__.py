@@ -20,6 +20,7 @@ import numpy as np
 
 from ais_bench.backends.base import TensorSpec
 from ais_bench.compare.accumulate import Accumulator
+from ais_bench.compare.criteria import Criterion
 from ais_bench.compare.golden import (
     GoldenSet,
     read_mapping,
@@ -43,6 +44,7 @@ __all__ = [
     "Accumulator",
     "CompareError",
     "Comparison",
+    "Criterion",
     "Metrics",
     "OutputResult",
     "SampleRow",
@@ -61,9 +63,14 @@ def compare_arrays(
     rtol: float | None = None,
     precision: str = "f32",
     label: str = "arrays",
+    accuracy: str | Criterion | None = None,
 ) -> Comparison:
-    """Compare two lists of output arrays, one array per output, as one sample `label`."""
-    acc = Accumulator(names, precision=precision, atol=atol, rtol=rtol)
+    """Compare two lists of output arrays, one array per output, as one sample `label`.
+
+    `accuracy` (a criterion name or a Criterion) judges each output as --accuracy does; None
+    judges by allclose alone."""
+    acc = Accumulator(names, precision=precision, atol=atol, rtol=rtol,
+                      criterion=_criterion(accuracy))
     acc.add(list(reference), list(candidate), label)
     return acc.result()
 
@@ -77,6 +84,8 @@ def compare_folders(
     rtol: float | None = None,
     precision: str = "f32",
     batch_axis: int = 0,
+    accuracy: str | Criterion | None = None,
+    labels: dict[str, int] | None = None,
 ) -> Comparison:
     """Compare every sample of `candidate_dir` (ais_bench --output files) with the reference.
 
@@ -85,7 +94,8 @@ def compare_folders(
     .bin files be read; without it a .bin file takes the other side's dtype and shape.
     The candidate's samples drive the comparison: each is one line of the per-file CSV, a
     reference without one of them is an error naming the missing file, and samples only the
-    reference has are not compared.
+    reference has are not compared. `accuracy` as in compare_arrays; `labels` maps sample
+    stems (or file names) to true classes (--labels).
     """
     tolerance = resolve_tolerance(precision, atol, rtol)
     ref_path = Path(reference_dir)
@@ -101,11 +111,18 @@ def compare_folders(
             f"declares {n}"
         )
     names = [s.name for s in specs] if specs is not None else [f"output{k}" for k in range(n)]
-    acc = Accumulator(names, precision=precision, atol=tolerance.atol, rtol=tolerance.rtol)
+    acc = Accumulator(names, precision=precision, atol=tolerance.atol, rtol=tolerance.rtol,
+                      criterion=_criterion(accuracy), labels=labels)
     for stem in candidate.stems:
         refs, cands = _sample_pair(reference, candidate, stem, n, specs, batch_axis)
         acc.add(refs, cands, stem)
     return acc.result()
+
+
+def _criterion(accuracy: str | Criterion | None) -> Criterion | None:
+    if accuracy is None or isinstance(accuracy, Criterion):
+        return accuracy
+    return Criterion(accuracy)
 
 
 def _sample_pair(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ais_bench.compare import criteria
+from ais_bench.compare.criteria import Criterion, LabelScore
 from ais_bench.compare.metrics import (
     CompareError,
     Metrics,
@@ -34,6 +36,10 @@ class _OutputState:
     worst_key: tuple[float, float] | None = None
     worst_label: str | None = None
     worst: Sums | None = None
+    min_cosine: float = math.inf  # the lowest per-sample cosine
+    # --labels: labelled rows, and how many of them each side got right (top-1, top-5)
+    labelled: int = 0
+    hits: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # ref1, ref5, cand1, cand5
 
 
 class Accumulator:
@@ -52,8 +58,14 @@ class Accumulator:
         precision: str = "f32",
         atol: object = None,
         rtol: object = None,
+        criterion: Criterion | None = None,
+        labels: dict[str, int] | None = None,
     ) -> None:
+        """`criterion` None judges every output by allclose (the Python API's default);
+        `labels` maps a sample's name (file name or stem) to its true class (--labels)."""
         self.precision = precision
+        self.criterion = criterion
+        self.labels = labels
         self.tolerance = resolve_tolerance(precision, atol, rtol)
         self._names = list(names) if names is not None else None
         self._outputs: list[_OutputState] | None = None
@@ -119,9 +131,44 @@ class Accumulator:
         state.samples += 1
         m = s.metrics(state.classes)
         self._rows.append((label, state.name, m))
+        if not math.isnan(m.cosine):
+            state.min_cosine = min(state.min_cosine, m.cosine)
+        if self.labels and state.classes:
+            self._label(state, label, ref, cand)
         key = (m.outside_share, 0.0 if math.isnan(m.max_abs) else m.max_abs)
         if state.worst_key is None or key > state.worst_key:
             state.worst_key, state.worst_label, state.worst = key, label, s
+
+    def _label(self, state: _OutputState, label: str, ref: np.ndarray, cand: np.ndarray) -> None:
+        assert self.labels is not None
+        true = self.labels.get(label, self.labels.get(label.rsplit(".", 1)[0]))
+        if true is None or ref.ndim != 2:
+            return
+        if not 0 <= true < ref.shape[-1]:
+            raise CompareError(
+                f"--labels: sample {label!r} has class index {true}, but output {state.name!r} "
+                f"has {ref.shape[-1]} classes (0..{ref.shape[-1] - 1})"
+            )
+        truth = np.full(ref.shape[0], true)
+        state.labelled += ref.shape[0]
+        for i, (side, k) in enumerate(((ref, 1), (ref, 5), (cand, 1), (cand, 5))):
+            state.hits[i] += criteria.label_hits(side, truth, k)
+
+    def _judge(self, s: _OutputState, overall: Metrics) -> criteria.Verdict | None:
+        if self.criterion is None:
+            return None
+        picked, why = criteria.pick(self.criterion.name, s.name, s.shape, s.dtype)
+        score = None
+        if s.labelled:
+            h = [100.0 * x / s.labelled for x in s.hits]
+            score = LabelScore(s.labelled, h[0], h[1], h[2], h[3])
+        return criteria.judge(
+            self.criterion, picked, why, allclose_passed=overall.passed,
+            outside_text=f"{overall.outside} ({100 * overall.outside_share:.3g}%)",
+            top1=overall.top1, top5=overall.top5,
+            min_cosine=s.min_cosine if math.isfinite(s.min_cosine) else overall.cosine,
+            snr=criteria.snr_db(s.total.ref_sq, s.total.sum_sq), labels=score,
+        )
 
     def result(self) -> Comparison:
         """The frozen outcome of every batch added so far."""
@@ -136,6 +183,7 @@ class Accumulator:
                 overall=s.total.metrics(s.classes),
                 worst_sample=s.worst_label,
                 worst=s.worst.metrics(s.classes) if s.worst is not None else None,
+                judged=self._judge(s, s.total.metrics(s.classes)),
             )
             for s in self._outputs
         )
@@ -145,6 +193,7 @@ class Accumulator:
             outputs=results,
             batches=self._batches,
             rows=tuple(SampleRow(label, name, m) for label, name, m in self._rows),
+            criterion=self.criterion,
         )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ais_bench.compare.criteria import Criterion, Verdict
 from ais_bench.compare.metrics import EXIT_COMPARE_FAILED, Metrics, Tolerance
 
 CSV_COLUMNS = ["sample", "output", *(f.name for f in fields(Metrics)), "verdict"]
@@ -29,10 +30,12 @@ class OutputResult:
     overall: Metrics
     worst_sample: str | None
     worst: Metrics | None
+    # How --accuracy judged it (None: by allclose alone, the Python API's default).
+    judged: Verdict | None = None
 
     @property
     def passed(self) -> bool:
-        return self.overall.passed
+        return self.judged.passed if self.judged is not None else self.overall.passed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class OutputResult:
             "overall": self.overall.to_json(),
             "worst_sample": self.worst_sample,
             "worst": self.worst.to_json() if self.worst is not None else None,
+            "accuracy": self.judged.to_json() if self.judged is not None else None,
         }
 
 
@@ -65,6 +69,7 @@ class Comparison:
     outputs: tuple[OutputResult, ...]
     batches: int
     rows: tuple[SampleRow, ...]
+    criterion: Criterion | None = None
 
     @property
     def passed(self) -> bool:
@@ -120,6 +125,8 @@ class Comparison:
                     f"  {o.name}: worst sample {o.worst_sample} (max abs {_num(o.worst.max_abs)}, "
                     f"{_share(o.worst.outside, o.worst.outside_share)} outside tolerance)"
                 )
+            if o.judged is not None:
+                lines.append(judged_line(o.name, o.judged.to_json()))
         lines.append(
             f"[INFO] comparison {verdict(self.passed)}"
             + ("" if self.passed else f" (exit code {EXIT_COMPARE_FAILED})")
@@ -134,6 +141,7 @@ class Comparison:
             "rtol": self.tolerance.rtol,
             "batches": self.batches,
             "outputs": [o.to_json() for o in self.outputs],
+            "accuracy": self.criterion.to_json() if self.criterion is not None else None,
         }
 
     def write_csv(self, path: str | Path) -> Path:
@@ -148,6 +156,11 @@ class Comparison:
                 w.writerow([r.sample, r.output, *("" if v is None else v for v in values),
                             verdict(m.passed)])
         return path
+
+
+def judged_line(name: str, v: dict[str, Any]) -> str:
+    """How one output was judged, from its JSON entry: criterion, why, figures, verdict."""
+    return f"  {name}: accuracy {v['criterion']} ({v['why']}): {v['summary']}: {v['verdict']}"
 
 
 def _num(v: float) -> str:

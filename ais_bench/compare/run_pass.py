@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ais_bench.backends.base import EngineConfig, Session
-from ais_bench.compare import reference
+from ais_bench.compare import criteria, reference
+from ais_bench.compare import labels as label_file
 from ais_bench.compare.accumulate import Accumulator
 from ais_bench.compare.layers import check_shared_names, first_divergence
 from ais_bench.compare.metrics import CompareError, resolve_tolerance
@@ -43,6 +44,8 @@ class Checker:
     rtol: float
     layers: bool
     axis: int
+    criterion: criteria.Criterion | None = None
+    labels: dict[str, int] | None = None
 
     @classmethod
     def prepare(
@@ -54,9 +57,22 @@ class Checker:
         rtol: object = None,
         layers: bool = False,
         axis: int = 0,
+        criterion: criteria.Criterion | None = None,
+        labels: str | None = None,
+        inputs: Sequence[str] | None = None,
     ) -> Checker:
-        """Every check that can fail before the run: tolerances, REF, --compare_layers."""
+        """Every check that can fail before the run: tolerances, REF, --compare_layers, the
+        criterion against the model's outputs, --labels against the --input files."""
         tol = resolve_tolerance(engine.precision, atol, rtol)
+        if criterion is not None:
+            for s in session.outputs:
+                criteria.pick(criterion.name, s.name, s.shape, s.dtype.name)  # topk: 2-D only
+        labelled = None
+        if labels is not None:
+            scores = [s for s in session.outputs if len(s.shape) == 2]
+            classes = scores[0].shape[-1] if scores and isinstance(scores[0].shape[-1], int) \
+                else None
+            labelled = label_file.read(labels, inputs, classes)
         checked = reference.resolve(ref, engine, session.inputs)
         if layers and checked.kind == "golden":
             raise CompareError(
@@ -66,7 +82,8 @@ class Checker:
         if layers and checked.kind == "model":
             assert checked.engine is not None
             check_shared_names(checked.engine.model, engine.model)
-        return cls(checked, engine, engine.precision, tol.atol, tol.rtol, layers, axis)
+        return cls(checked, engine, engine.precision, tol.atol, tol.rtol, layers, axis,
+                   criterion, labelled)
 
     def run(
         self,
@@ -93,7 +110,8 @@ class Checker:
     ) -> dict[str, Any]:
         log.info("comparison: %s, after the timed loop (not timed)", self.ref.describe())
         names = [s.name for s in session.outputs]
-        acc = Accumulator(names, precision=self.precision, atol=self.atol, rtol=self.rtol)
+        acc = Accumulator(names, precision=self.precision, atol=self.atol, rtol=self.rtol,
+                          criterion=self.criterion, labels=self.labels)
         first: Batch | None = None
         plan = make_plan()
         try:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ais_bench.compare.metrics import EXIT_COMPARE_FAILED
+from ais_bench.compare.result import judged_line
 
 
 def lines(inspection: Mapping[str, Any]) -> list[str]:
@@ -60,6 +61,8 @@ def _compare_lines(entry: Mapping[str, Any]) -> list[str]:
                 f"{_num(w['max_abs'])}, {w['outside']} ({100 * w['outside_share']:.3g}%) "
                 "outside tolerance)"
             )
+        if o.get("accuracy"):
+            notes.append(judged_line(o["name"], o["accuracy"]))
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     out = [
         f"comparison against {ref.get('kind', '?')} {ref.get('ref', '?')} "

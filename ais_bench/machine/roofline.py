@@ -20,8 +20,8 @@ BELOW_ROOF_NAMED = 3
 
 
 def peak_kind(cost: ModelCost, precision: str) -> str:
-    if precision == "bf16":
-        return "bf16"
+    if precision in ("bf16", "int8"):
+        return precision
     if any(n.op_type in INT8_OPS and n.flops for n in cost.nodes):
         return "int8"
     return "f32"

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from ais_bench.errors import UserError
 from ais_bench.options.declare import Option, Part, require
+from ais_bench.options.parsers import lower_choice
 
 PART = Part(
     "compare", "accuracy",
     "compare the run's outputs with a reference on the same batches, after the timed loop "
     "(see the README's 'Comparing outputs')",
 )
+
+# --accuracy's criteria (compare/criteria.py judges with them) and the options that tune them.
+CRITERIA = ("auto", "allclose", "topk", "cosine")
+CRITERION_DESTS = frozenset({"accuracy", "min_agreement", "min_cosine", "max_drop", "labels"})
+# Each tuning option's range: (low, high, what it is), checked whether or not it is used.
+RANGES = {"min_agreement": (0.0, 100.0, "a percentage"), "min_cosine": (-1.0, 1.0, "a cosine"),
+          "max_drop": (0.0, 100.0, "points of accuracy")}
 
 OPTIONS = (
     Option(
@@ -78,11 +87,86 @@ OPTIONS = (
         field_type='float | str | None',
         sweep=False,
     ),
+    Option(
+        'accuracy',
+        'compare',
+        parse=lower_choice(CRITERIA),
+        default='auto',
+        help=(
+            "what 'the same answers' means: allclose (every element within --atol/--rtol), topk "
+            "(the top-1 class agrees for --min_agreement %% of rows; class scores [N, C]), cosine "
+            "(per-sample cosine >= --min_cosine, SNR beside it), auto (topk for [N, C] scores, "
+            "cosine otherwise; the pick and why are printed and saved)"
+        ),
+        doc=(
+            'how `--compare` and `--sweep` judge accuracy: `allclose`, `topk` (top-1 agreement, '
+            'class scores), `cosine` (per-sample cosine, SNR), `auto` (picks by output shape); '
+            'see [Accuracy criteria](#accuracy-criteria---accuracy)'
+        ),
+        doc_default='`auto`',
+        field_type='str',
+        sweep=False,
+    ),
+    Option(
+        'min_agreement',
+        'compare',
+        metavar='P',
+        help='topk: percent of rows whose top-1 class must agree (default 99)',
+        doc='`--accuracy topk`: percent of rows whose top-1 class must agree',
+        doc_default='`99`',
+        field_type='float | str | None',
+        sweep=False,
+    ),
+    Option(
+        'min_cosine',
+        'compare',
+        metavar='C',
+        help='cosine: lowest per-sample cosine similarity (default 0.999)',
+        doc='`--accuracy cosine`: lowest per-sample cosine similarity',
+        doc_default='`0.999`',
+        field_type='float | str | None',
+        sweep=False,
+    ),
+    Option(
+        'labels',
+        'compare',
+        metavar='FILE',
+        help=(
+            "'file_name class_index' per line for the --input files: report top-1/top-5 accuracy "
+            "of both sides and judge by the drop (--max_drop)"
+        ),
+        doc=(
+            '`file_name class_index` per line for the `--input` files: true top-1/top-5 accuracy '
+            'of both sides; the verdict is the drop (`--max_drop`)'
+        ),
+        doc_default='none',
+        field_type='str | None',
+        sweep=False,
+    ),
+    Option(
+        'max_drop',
+        'compare',
+        metavar='POINTS',
+        help='with --labels: largest top-1 accuracy drop in points (default 1)',
+        doc='with `--labels`: largest top-1 accuracy drop, in points',
+        doc_default='`1`',
+        field_type='float | str | None',
+        sweep=False,
+    ),
 )
 
 
 def check(cfg: Any) -> None:
     """The accuracy rules (cfg is a RunConfig)."""
+    for name, (lo, hi, what) in RANGES.items():
+        value = getattr(cfg, name)
+        if value is None:
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise UserError(f"--{name} must be a number, got {value!r}") from None
+        require(lo <= v <= hi, f"--{name} must be {what} between {lo:g} and {hi:g}, got {v:g}")
     if cfg.compare is None:
         require(not cfg.compare_layers, "--compare_layers 1 needs --compare REF")
         return

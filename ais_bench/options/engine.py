@@ -14,7 +14,7 @@ from ais_bench.errors import UserError
 from ais_bench.options.declare import Option, Part, require
 from ais_bench.options.parsers import integer, lower_choice
 
-PRECISIONS = ("f32", "bf16", "f16")
+PRECISIONS = ("f32", "bf16", "f16", "int8")
 OV_HINTS = ("latency", "throughput")
 GRAPH_OPT_LEVELS = ("disable", "basic", "extended", "all")
 # The OpenVINO-only options and their defaults: set without --backend openvino they are refused.
@@ -73,12 +73,14 @@ OPTIONS = (
         parse=lower_choice(PRECISIONS),
         default='f32',
         help=(
-            'inference precision: f32, or bf16/f16 on --backend openvino (its precision hint); the '
-            'precision that ran is printed after the summary'
+            'inference precision: f32; bf16/f16 on --backend openvino (its precision hint); int8 '
+            'on --backend cpu and openvino (post-training quantization calibrated on '
+            '--calibration or --input, cached); the precision that ran is printed after the '
+            'summary'
         ),
         doc=(
-            'inference precision `f32`, `bf16`, `f16`; other than `f32` only on `--backend '
-            'openvino`'
+            'inference precision `f32`, `bf16`, `f16` (`--backend openvino`), `int8` (`cpu` and '
+            '`openvino`: quantized before the run, cached; see [Precision](#precision))'
         ),
         doc_default='`f32`',
         field_type='str',
@@ -156,7 +158,21 @@ OPTIONS = (
         ),
         field_type='tuple[int, ...] | None',
     ),
-
+    Option(
+        'calibration',
+        'engine',
+        metavar='DIR',
+        help=(
+            "--precision int8: calibration inputs laid out as --input (unset: the --input "
+            "files, else generated data, with a warning); at most 32 batches are used"
+        ),
+        doc=(
+            '`--precision int8`: calibration inputs, laid out as `--input` (unset: the `--input` '
+            'files, else generated data, with a warning)'
+        ),
+        doc_default='none',
+        field_type='str | None',
+    ),
 )
 
 
@@ -193,7 +209,15 @@ def check(cfg: Any) -> None:
         cfg.precision == "f32" or cfg.precision in backends.traits(cfg.backend).precisions,
         f"--precision {cfg.precision}: --backend {cfg.backend} runs the model in the "
         f"precision it was saved in (f32 here); use --backend "
-        f"{' or '.join(_precision_backends())} for {cfg.precision}, or drop --precision",
+        f"{' or '.join(_precision_backends(cfg.precision))} for {cfg.precision}, or drop "
+        "--precision",
+    )
+    if cfg.precision == "int8":
+        backends.check_int8(cfg.backend)
+    require(
+        cfg.calibration is None or cfg.precision == "int8",
+        f"--calibration {cfg.calibration}: calibration data is for --precision int8; add it or "
+        "drop --calibration",
     )
     require(
         cfg.ov_hint in OV_HINTS,
@@ -223,9 +247,10 @@ def part(cfg: Any) -> EngineConfig:
         ov_hint=cfg.ov_hint,
         ov_streams=cfg.ov_streams,
         requests=cfg.threads,
+        quantized=cfg.quantized,
     )
 
 
-def _precision_backends() -> list[str]:
-    """The backends that can run a model in another precision than the one it was saved in."""
-    return [b.name for b in backends.BACKENDS.values() if len(b.precisions) > 1]
+def _precision_backends(precision: str) -> list[str]:
+    """The backends that can run a model in `precision`."""
+    return [b.name for b in backends.BACKENDS.values() if precision in b.precisions]

@@ -22,7 +22,8 @@ OPTIONS = (
             "options to sweep, e.g. 'threads=1,2,4 intra_op_threads=1:4' (A:B powers of two, "
             'A:B:S a'
             " step; dymHW, dymDims, dymShape, outputSize and input separate values with '|'); the "
-            'rest of the command line is the base configuration'
+            "rest of the command line is the base configuration. 'auto': installed engines x "
+            'precisions this CPU runs natively x intra_op_threads 1..cores'
         ),
         field='',
         sweep=False,

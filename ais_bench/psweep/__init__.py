@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from ais_bench.options.compare import CRITERION_DESTS
 from ais_bench.psweep.options import SWEEP_DESTS
 
 __all__ = ["main", "wanted"]
@@ -13,7 +14,8 @@ __all__ = ["main", "wanted"]
 
 def wanted(argv: Sequence[str]) -> bool:
     """True when the command line names any sweep option (the sweep then handles it)."""
-    own = SWEEP_DESTS - {"atol", "rtol"}  # those two may also belong to other features
+    # --atol/--rtol and the accuracy criterion's options also belong to --compare
+    own = SWEEP_DESTS - {"atol", "rtol"} - CRITERION_DESTS
     return any(a.split("=", 1)[0].lstrip("-") in own for a in argv if a.startswith("--"))
 
 

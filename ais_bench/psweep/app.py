@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ais_bench.compare import compare_folders
+from ais_bench.compare import labels as label_file
+from ais_bench.compare import options as compare_options
+from ais_bench.compare.criteria import Criterion
 from ais_bench.compare.metrics import resolve_tolerance
 from ais_bench.errors import UserError
 from ais_bench.psweep import argv as argv_groups
-from ais_bench.psweep import table
+from ais_bench.psweep import auto, table
 from ais_bench.psweep.grammar import (
     ACCURACY_KEYS,
     Axis,
@@ -37,6 +40,9 @@ log = logging.getLogger("ais_bench")
 EXIT_INTERRUPTED = 130
 # The reference only has to produce outputs: one untimed pass over the inputs is enough.
 REFERENCE_RUN = ("--loop", "1", "--warmup_count", "0")
+# Every run saves NPY whatever the command line says: each file carries the shape that ran, so
+# outputs whose declared dims are symbolic expressions still compare (BIN holds no shape).
+CHILD_OUTPUT = ("--outfmt", "NPY")
 PROGRAM = "python -m ais_bench"
 
 
@@ -55,6 +61,8 @@ class Plan:
     # Configurations the run's own option checks refuse (a precision the backend cannot do):
     # index -> that check's one-line message. They are listed as skipped without a process.
     refused: dict[int, str]
+    criterion: Criterion
+    labels: dict[str, int] | None  # --labels: sample name -> its true class
 
 
 def plan(
@@ -65,7 +73,11 @@ def plan(
     groups = argv_groups.groups(argv, parser)
     own = [g for g in groups if g.dest in SWEEP_DESTS]
     ns = parser.parse_args([*argv_groups.flatten(own), "--model", "-"])
+    criterion = compare_options.criterion(ns)
     keys = sweepable(parser)
+    if ns.sweep == ["auto"]:
+        ns.sweep = auto.grid()
+        log.info("sweep auto (%s): %s", auto.describe(), " ".join(ns.sweep))
     axes = parse_axes(ns.sweep, keys)
     check_cap(axes, ns.sweep_max)
     swept = {a.key for a in axes}
@@ -126,10 +138,14 @@ def plan(
     first = next(c for c in configs if c.index not in refused)
     check(base_tokens + [f"{options[k]}={v}" for k, v in first.overrides]
           + [f"--{k}={v}" for k, v in reference.items()], "--sweep_reference: ")
+    labels = None
+    if ns.labels is not None:
+        given = getattr(base_ns, "input", None)
+        labels = label_file.read(ns.labels, [x for x in (given or "").split(",") if x])
     folder, note = _folder(groups)
     return Plan(base, axes, configs, folder, note, ns.objective,
                 None if ns.atol is None else tol.atol, None if ns.rtol is None else tol.rtol,
-                reference, base_values, refused)
+                reference, base_values, refused, criterion, labels)
 
 
 def _folder(groups: list[argv_groups.Group]) -> tuple[Path, str]:
@@ -188,7 +204,8 @@ class Sweep:
     def run_one(self, c: Configuration) -> table.Row:
         if c.index in self.p.refused:
             return table.Row(c, "skipped", self.command(c), reason=self.p.refused[c.index])
-        child = run_child(self.base_tokens + self.tokens(c), self.p.folder, c.id)
+        child = run_child(self.base_tokens + self.tokens(c) + list(CHILD_OUTPUT), self.p.folder,
+                          c.id)
         if child.rc == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
         row = table.Row(c, "ok", self.command(c))
@@ -213,17 +230,20 @@ class Sweep:
             result = compare_folders(
                 ref.output_dir, child.output_dir, model=m.model_path or None,
                 atol=self.p.atol, rtol=self.p.rtol, precision=precision,
+                accuracy=self.p.criterion, labels=self.p.labels,
             )
         except UserError as exc:
             return table.Accuracy("n/a", ref_id, note=str(exc))
         outs = [o.overall for o in result.outputs]
         top1 = [o.top1 for o in outs if o.top1 is not None]
+        judged = {o.name: o.judged.to_json() for o in result.outputs if o.judged is not None}
         return table.Accuracy(
             "PASS" if result.passed else "FAIL", ref_id,
             max_abs=max((o.max_abs for o in outs), default=None),
             cosine=min((o.cosine for o in outs), default=None),
             top1=min(top1) if top1 else None,
             atol=result.tolerance.atol, rtol=result.tolerance.rtol,
+            task=table.task_text(judged), judged=judged,
         )
 
     def reference_run(self, key: tuple[tuple[str, str], ...]):
@@ -232,8 +252,8 @@ class Sweep:
             options = {a.key: a.option for a in self.p.axes}
             tokens = [f"{options.get(k, '--' + k)}={v}" for k, v in key]
             base = [g for g in self.p.base if g.dest != "duration"]
-            child = run_child(argv_groups.flatten(base) + tokens + list(REFERENCE_RUN),
-                              self.p.folder, ref_id)
+            child = run_child(argv_groups.flatten(base) + tokens + list(REFERENCE_RUN)
+                              + list(CHILD_OUTPUT), self.p.folder, ref_id)
             if child.rc == EXIT_INTERRUPTED:
                 raise KeyboardInterrupt
             ok = child.rc == 0 and child.summary is not None and not child.reason
@@ -241,6 +261,15 @@ class Sweep:
             self.ref_runs.append({"id": ref_id, "overrides": dict(key), "ok": ok,
                                   "reason": None if ok else child.reason})
         return self.refs[key]
+
+
+def _picks(rows: list[table.Row]) -> dict[str, dict[str, str]]:
+    """The criterion each output was judged by, and why (from the first compared row)."""
+    for r in rows:
+        if r.accuracy is not None and r.accuracy.judged:
+            return {k: {"criterion": v["criterion"], "why": v["why"]}
+                    for k, v in r.accuracy.judged.items()}
+    return {}
 
 
 def _brief(row: table.Row) -> str:
@@ -273,6 +302,9 @@ def report(s: Sweep, interrupted: bool) -> int:
         log.warning("%d of %d configurations carry their run's stability warning (%s): compare "
                     "close figures with care; each one's warning is in sweep.json", len(noisy),
                     len(ok), ", ".join(noisy))
+    picks = _picks(rows)
+    for name, v in picks.items():
+        log.info("accuracy: output %s judged by %s (%s)", name, v["criterion"], v["why"])
     ref_text = ", ".join(f"{k}={v}" for k, v in p.reference.items())
     log.info("accuracy: compared with the reference (%s, the rest as each configuration); "
              "'ref' rows are the reference themselves; * marks the Pareto front (latency vs "
@@ -286,6 +318,8 @@ def report(s: Sweep, interrupted: bool) -> int:
         acc_text = "is the reference" if acc and acc.verdict == "ref" else (
             f"max abs {acc.max_abs:.3g}, cosine {acc.cosine:.6f} vs {acc.reference}" if acc and
             acc.max_abs is not None and acc.cosine is not None else "within tolerance")
+        if acc and acc.task:
+            acc_text += f"; {acc.task}"
         log.info("best by %s: %s %s: median %.4g ms, %.4g samples/s (%s)", p.objective,
                  winner.config.id, winner.config.label(), winner.measured.median_ms,
                  winner.measured.throughput, acc_text)
@@ -299,6 +333,8 @@ def report(s: Sweep, interrupted: bool) -> int:
         "reference_runs": s.ref_runs,
         "atol": p.atol,
         "rtol": p.rtol,
+        "accuracy": {**p.criterion.to_json(), "labels": p.labels is not None,
+                     "picked": picks},
         "interrupted": interrupted,
         "planned": len(p.configs),
         "best": None if winner is None else winner.config.id,

@@ -30,6 +30,9 @@ class Accuracy:
     # --atol/--rtol set it, so a bf16 row is held to bf16's tolerance, not f32's.
     atol: float | None = None
     rtol: float | None = None
+    # --accuracy: the figures in task terms (short, for the table) and each output's verdict
+    task: str | None = None
+    judged: dict[str, Any] | None = None
 
     @property
     def honest(self) -> bool:
@@ -70,7 +73,7 @@ class Row:
             "accuracy": None if a is None else {
                 "verdict": a.verdict, "reference": a.reference, "max_abs": _finite(a.max_abs),
                 "cosine": _finite(a.cosine), "top1": _finite(a.top1), "note": a.note,
-                "atol": a.atol, "rtol": a.rtol,
+                "atol": a.atol, "rtol": a.rtol, "task": a.task, "outputs": a.judged,
             },
             "honest": self.honest,
             "pareto": self.pareto,
@@ -136,14 +139,32 @@ def knee(rows: list[Row], key: str = "threads") -> str | None:
     )
 
 
+def task_text(judged: dict[str, dict[str, Any]]) -> str | None:
+    """Each output's accuracy in task terms, short enough for a table cell."""
+    parts = []
+    for v in judged.values():
+        lab = v.get("labels")
+        if lab:
+            parts.append(f"top-1 {lab['candidate_top1']:.1f}% ({-lab['drop']:+.2f} pt)")
+        elif v["criterion"] == "topk":
+            parts.append(f"top-1 agree {100 * v['top1_agreement']:.1f}%")
+        elif v["criterion"] == "cosine":
+            snr = v.get("snr_db")
+            parts.append(f"cos {v['min_cosine']:.6f}" if v.get("min_cosine") is not None
+                         else "cos n/a")
+            parts[-1] += f", {snr:.1f} dB" if snr is not None else ", inf dB"
+        else:
+            parts.append("allclose " + v["verdict"].lower())
+    return "; ".join(parts) or None
+
+
 def _num(v: float | None, fmt: str = ".4g") -> str:
     return "-" if v is None or not math.isfinite(v) else format(v, fmt)
 
 
 def text(rows: list[Row], keys: list[str], objective: str) -> list[str]:
     head = ["rank", "id", *keys, "median ms", "p99 ms", "samples/s", "% peak", "cores",
-            "overhead s",
-            "max abs", "cosine", "accuracy", "pareto"]
+            "overhead s", "max abs", "cosine", "task accuracy", "accuracy", "pareto"]
     body = []
     rank = 0
     for r in ordered(rows, objective):
@@ -157,7 +178,7 @@ def text(rows: list[Row], keys: list[str], objective: str) -> list[str]:
             _num(m.cores_busy, ".3g"),
             _num(m.overhead_s, ".3g"),
             _num(a.max_abs if a else None, ".3g"), _num(a.cosine if a else None, ".8f"),
-            _verdict(a), "*" if r.pareto else "",
+            (a.task if a and a.task else "-"), _verdict(a), "*" if r.pareto else "",
         ])
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=False)]
     lines = ["  ".join(x.rjust(w) for x, w in zip(line, widths, strict=False))
@@ -182,7 +203,7 @@ def write_csv(rows: list[Row], keys: list[str], objective: str, path: Path) -> N
     cols = ["id", *keys, "status", "reason", "median_ms", "p99_ms", "mean_ms", "throughput",
             "pct_of_peak",
             "cores_busy", "timed_s", "overhead_s", "accuracy", "reference", "max_abs", "cosine",
-            "top1", "honest", "pareto", "command"]
+            "top1", "task", "honest", "pareto", "command"]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -191,7 +212,7 @@ def write_csv(rows: list[Row], keys: list[str], objective: str, path: Path) -> N
             a = j["accuracy"] or {}
             vals = {**j, **{k: r.config.value(k) for k in keys}, "accuracy": a.get("verdict"),
                     "reference": a.get("reference"), "max_abs": a.get("max_abs"),
-                    "cosine": a.get("cosine"), "top1": a.get("top1")}
+                    "cosine": a.get("cosine"), "top1": a.get("top1"), "task": a.get("task")}
             w.writerow(["" if vals.get(c) is None else vals[c] for c in cols])
 
 

@@ -16,9 +16,11 @@ import numpy as np
 
 from ais_bench import backends, noise, outputs, process_memory
 from ais_bench.backends.base import Session
+from ais_bench.compare import criteria
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
 from ais_bench.config import Inspection, RunConfig
 from ais_bench.errors import UserError
+from ais_bench.inputs import calibration
 from ais_bench.inputs import plan as input_plan
 from ais_bench.inputs.batch import Batch, InputPlan
 from ais_bench.inspect import dump, exception_inputs, folders, profiler
@@ -59,6 +61,7 @@ def run_device(
     (the multi-device launcher uses it to start every device's loop together); `cores` are the
     cores a launcher worker is pinned to, for the report.
     """
+    cfg, int8 = calibration.prepare(cfg)  # --precision int8: quantized (or cached) here, untimed
     facts = RunFacts.gather(cfg, cores)
     if cfg.scenario.kind == "shape_sweep":
         return _run_shape_sweep(cfg, facts, ready)
@@ -96,6 +99,8 @@ def run_device(
             load_ms = (time.perf_counter() - load0) * 1e3
             try:
                 log.info("load model %s on %s (device %d)", cfg.model, session.provider, cfg.device)
+                if int8 is not None:
+                    int8["read_back"] = getattr(session, "int8", None)
                 for key, value in getattr(session, "settings", {}).items():
                     log.debug("engine %s: %s", key, value)
                 for line in describe_model(session.inputs, session.outputs):
@@ -103,7 +108,9 @@ def run_device(
                 check_has_inputs(cfg, session)
                 checker = Checker.prepare(
                     cfg.compare, cfg.engine, session, cfg.atol, cfg.rtol, cfg.compare_layers,
-                    cfg.output_batchsize_axis,
+                    cfg.output_batchsize_axis, criteria.Criterion.of(
+                        cfg.accuracy, cfg.min_agreement, cfg.min_cosine, cfg.max_drop),
+                    cfg.labels, cfg.input,
                 ) if cfg.compare is not None else None
                 input_names = [s.name for s in session.inputs]
                 plan, batchsize = input_plan.plan(cfg.data, session.inputs)
@@ -188,6 +195,8 @@ def run_device(
         log.debug("stability window %d: %f ms", i + 1, ms)
     assert plan is not None
     inspection: dict[str, Any] = dict(compared)
+    if int8 is not None:
+        inspection[calibration.KEY] = int8
     if prof is not None and trace is not None:
         warmups = cfg.warmup_count if timings.batches_planned else 0
         inspection["profiler"] = prof.finish(trace, warmups, timings.compute_ms).to_json()

@@ -61,7 +61,7 @@ def test_runconfig_fields_come_from_the_table():
             got = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             assert got == o.config_default, o.name
     assert set(fields) - {o.config_field for o in table.config_options()} == {
-        "acl", "argv", "model_arg"
+        "acl", "argv", "model_arg", "quantized"
     }
 
 

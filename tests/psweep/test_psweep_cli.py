@@ -96,7 +96,9 @@ def test_inaccurate_and_impossible_configurations_are_marked(cli, tmp_path):
     good = linear(tmp_path / "good.onnx", w, "N")
     bad = linear(tmp_path / "bad.onnx", w + np.float32(0.5), "N")  # a perturbed weight
     static = linear(tmp_path / "static.onnx", w, 1)
-    r = cli(*SHORT, "--sweep", f"model={good},{bad},{static}", "dymBatch=2",
+    # Element-wise tolerance is the question here (the default, auto, asks top-1 agreement).
+    r = cli(*SHORT, "--accuracy", "allclose", "--sweep", f"model={good},{bad},{static}",
+            "dymBatch=2",
             "--output", "out", "--output_dirname", "s", cwd=tmp_path)
     assert r.rc == 0, r.err
     rows = {row["id"]: row for row in load(tmp_path / "out" / "s")["rows"]}
@@ -188,7 +190,8 @@ def test_a_reference_outside_the_sweep_runs_once_and_passes_an_equal_model(cli, 
     good = linear(tmp_path / "good.onnx", w, 1)
     same = linear(tmp_path / "same.onnx", w, 1)  # another file, the same weights
     bad = linear(tmp_path / "bad.onnx", w * np.float32(1.01), 1)
-    r = cli(*SHORT, "--sweep", f"model={same},{bad}", "--sweep_reference", f"model={good}",
+    r = cli(*SHORT, "--accuracy", "allclose", "--sweep", f"model={same},{bad}",
+            "--sweep_reference", f"model={good}",
             "--output", "out", "--output_dirname", "s", cwd=tmp_path)
     assert r.rc == 0, r.err
     doc = load(tmp_path / "out" / "s")
@@ -202,12 +205,14 @@ def test_a_reference_outside_the_sweep_runs_once_and_passes_an_equal_model(cli, 
     # The reference ran once, untimed-loop short, into its own folder.
     assert (tmp_path / "out" / "s" / "ref01_summary.json").is_file()
     # Tighter and looser tolerances are the user's: 1% off passes with rtol 0.05.
-    loose = cli(*SHORT, "--sweep", f"model={bad}", "--sweep_reference", f"model={good}",
+    loose = cli(*SHORT, "--accuracy", "allclose", "--sweep", f"model={bad}",
+                "--sweep_reference", f"model={good}",
                 "--rtol", "0.05", "--atol", "0.05", "--output", "out", "--output_dirname", "l",
                 cwd=tmp_path)
     assert loose.rc == 0, loose.err
     assert load(tmp_path / "out" / "l")["rows"][0]["accuracy"]["verdict"] == "PASS"
-    strict = cli(*SHORT, "--sweep", f"model={bad}", "--sweep_reference", f"model={good}",
+    strict = cli(*SHORT, "--accuracy", "allclose", "--sweep", f"model={bad}",
+                 "--sweep_reference", f"model={good}",
                  "--output", "out", "--output_dirname", "t", cwd=tmp_path)
     assert strict.rc == 1 and "no configuration both ran and matched the reference" in strict.err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -9,19 +10,51 @@ from pathlib import Path
 
 import numpy as np
 
+from ais_bench.report.html.spec import unpack
+
 
 @dataclass
 class Chart:
     cid: str
-    svg_elements: int = 0  # elements inside the chart's <svg>
-    images: int = 0  # embedded bitmaps (rasterised series)
-    texts: list[str] = field(default_factory=list)  # the SVG's <text> content
+    panels: list[dict] = field(default_factory=list)  # the chart's spec, as the page holds it
     caption: str = ""
+    attrs: dict[str, str] = field(default_factory=dict)  # the figure's, after draw.js ran
+    legend: list[str] = field(default_factory=list)  # legend entries the browser wrote
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text the chart shows: axis labels, category labels, series names, the labels
+        at values and of shaded spans."""
+        out: list[str] = []
+        for p in self.panels:
+            for ax in (p["x"], p["y"]):
+                out += [ax["label"], *ax.get("cats", [])]
+            for s in p["series"]:
+                out += [s["name"], *(t for t in s.get("labels", []) if t)]
+            out += [sp["label"] for sp in p["spans"] if sp["label"]]
+        return out
+
+    def series(self, name: str) -> dict:
+        """A series by name, its x and y read back as arrays (NaN: no value)."""
+        for p in self.panels:
+            for s in p["series"]:
+                if s["name"] == name:
+                    y = unpack(s["y"])
+                    x = unpack(s["x"]) if "x" in s else np.arange(y.size, dtype=np.float64)
+                    return {**s, "x": x, "y": y}
+        raise AssertionError(f"no series {name!r} in chart {self.cid}: {self.texts}")
+
+    @property
+    def values(self) -> int:
+        """How many values the chart's series hold."""
+        return sum(unpack(s["y"]).size for p in self.panels for s in p["series"])
 
 
 class Page(HTMLParser):
     """charts: data-chart -> Chart; tables: id -> rows of cell texts; notes: texts of p.note;
-    external: every src/href that is not inline (a self-contained page has none)."""
+    external: every src/href that is not inline (a self-contained page has none); scripts:
+    the scripts that run (the JSON specs are data, not counted); root: <html>'s attributes
+    (draw.js writes data-charts-drawn and data-js-errors there); errors: #js-errors' text."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -31,10 +64,13 @@ class Page(HTMLParser):
         self.sections: list[str] = []
         self.external: list[str] = []
         self.scripts = 0
+        self.root: dict[str, str] = {}
+        self.errors = ""
         self._chart: Chart | None = None
-        self._in_svg = 0
-        self._in_text = False
+        self._spec: list[str] | None = None
+        self._legend: list[str] | None = None
         self._in_caption = False
+        self._in_errors = False
         self._table: list[list[str]] | None = None
         self._cell: list[str] | None = None
         self._note: list[str] | None = None
@@ -47,26 +83,27 @@ class Page(HTMLParser):
             v = a.get(k) or ""
             if v and not v.startswith(("#", "data:")):
                 self.external.append(v)
+        if tag == "html":
+            self.root = {k: v or "" for k, v in a.items()}
         if tag == "script":
-            self.scripts += 1
+            if a.get("type") == "application/json" and self._chart is not None:
+                self._spec = []
+            elif a.get("type") != "application/json":
+                self.scripts += 1
+        if tag == "pre" and a.get("id") == "js-errors":
+            self._in_errors = True
         if tag == "section" and a.get("id"):
             self.sections.append(a["id"] or "")
         if tag == "figure" and a.get("data-chart"):
             cid = a["data-chart"] or ""
             self._chart = self.charts.setdefault(cid, Chart(cid))
+            self._chart.attrs = {k: v or "" for k, v in a.items()}
         if self._chart is not None:
-            if tag == "svg":
-                self._in_svg += 1
-            elif self._in_svg:
-                self._chart.svg_elements += 1
-                if tag == "image":
-                    self._chart.images += 1
-                if tag == "text":
-                    self._in_text = True
-                    self._chart.texts.append("")
             if tag == "figcaption":
                 self._in_caption = True
-        if tag == "table":
+            if tag == "th" and self._table is None:  # uPlot's legend: one <th> per series
+                self._legend = []
+        if tag == "table" and self._chart is None:
             self._table = self.tables.setdefault(a.get("id") or f"t{len(self.tables)}", [])
         if self._table is not None and tag == "tr":
             self._table.append([])
@@ -76,13 +113,17 @@ class Page(HTMLParser):
             self._note = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._in_errors = False
         if self._chart is not None:
-            if tag == "svg":
-                self._in_svg -= 1
-            if tag == "text":
-                self._in_text = False
+            if tag == "script" and self._spec is not None:
+                self._chart.panels = json.loads("".join(self._spec))
+                self._spec = None
             if tag == "figcaption":
                 self._in_caption = False
+            if tag == "th" and self._legend is not None:
+                self._chart.legend.append("".join(self._legend).strip())
+                self._legend = None
             if tag == "figure":
                 self._chart = None
         if tag in ("td", "th") and self._cell is not None and self._table is not None:
@@ -95,10 +136,14 @@ class Page(HTMLParser):
             self._note = None
 
     def handle_data(self, data: str) -> None:
-        if self._chart is not None and self._in_text:
-            self._chart.texts[-1] += data
+        if self._spec is not None:
+            self._spec.append(data)
         if self._chart is not None and self._in_caption:
             self._chart.caption += data
+        if self._legend is not None:
+            self._legend.append(data)
+        if self._in_errors:
+            self.errors += data
         if self._cell is not None:
             self._cell.append(data)
         if self._note is not None:
@@ -115,7 +160,7 @@ class Page(HTMLParser):
                 return r
         raise AssertionError(f"no row {label!r} in table {table}: {rows}")
 
-    def svg_text(self, cid: str) -> str:
+    def chart_text(self, cid: str) -> str:
         return "\n".join(self.charts[cid].texts)
 
 

@@ -46,7 +46,8 @@ def report(cli, runs: Path, tmp_path: Path, *names: str) -> Page:
     assert r.rc == 0, r.text
     assert str(out.name) in r.out
     page = Page(out.read_text(encoding="utf-8"))
-    assert page.external == [] and page.scripts == 0  # self-contained: nothing to fetch
+    # self-contained: nothing to fetch; the scripts that run are uPlot and the drawer, inline
+    assert page.external == [] and page.scripts == 2
     return page
 
 
@@ -70,13 +71,21 @@ def test_plain_run_page_has_the_summary_provenance_and_charts(cli, runs, tmp_pat
     assert "--loop 40" in prov["command"][0]
 
     times = np.asarray(doc["CPU_compute_time_list"])
-    for cid in ("histogram", "series", "stages"):
-        assert page.charts[cid].svg_elements > 20, cid
-    hist = page.svg_text("histogram")
+    hist = page.chart_text("histogram")
     assert f"median {np.median(times):.4g}" in hist
     assert f"p99 {np.percentile(times, 99):.4g}" in hist
-    assert "compute time (ms)" in page.svg_text("series")
+    # The histogram counts every timed iteration but those the caption says lie beyond its edge.
+    label = f"plain: median {np.median(times):.4g}, p99 {np.percentile(times, 99):.4g}"
+    counts = page.charts["histogram"].series(label)["y"][:-1]
+    beyond = page.charts["histogram"].caption.split(" iteration(s) above")[0].split()[-1]
+    assert counts.sum() == times.size - (int(beyond) if beyond.isdigit() else 0)
+    # The series holds each iteration's compute time, in order (float32 in the page).
+    dots = page.charts["series"].series("plain")
+    assert dots["y"] == pytest.approx(times, rel=1e-6) and list(dots["x"]) == list(range(40))
+    assert "compute time (ms)" in page.chart_text("series")
     assert {"H2D", "compute", "D2H", "plain mean", "plain p99"} <= set(page.charts["stages"].texts)
+    compute = page.charts["stages"].series("compute")["y"]
+    assert compute == pytest.approx([comp["mean"], comp["percentile(99%)"]], rel=1e-6)
     assert doc["CPU_compute_time_warmup_list"] and len(doc["CPU_compute_time_warmup_list"]) == 1
     assert "Warm-up iterations (x, shaded) are drawn before 0" in page.charts["series"].caption
     assert "dymshape-0" not in page.charts and "devices" not in page.charts
@@ -84,11 +93,11 @@ def test_plain_run_page_has_the_summary_provenance_and_charts(cli, runs, tmp_pat
 
 def test_two_runs_are_overlaid_one_colour_each(cli, runs, tmp_path):
     page = report(cli, runs, tmp_path, "plain", "all")
-    hist = page.svg_text("histogram")
+    hist = page.chart_text("histogram")
     for name in ("plain", "all"):
         times = np.asarray(summary(runs, name)["CPU_compute_time_list"])
         assert f"{name}: median {np.median(times):.4g}" in hist
-        assert name in page.svg_text("series")
+        assert name in page.chart_text("series")
     head = page.tables["summary"][0]
     assert head[1:] == ["plain", "all"]
     assert page.row("summary", "mean", after="CPU_compute_time (ms)")[1:] == [
@@ -123,7 +132,7 @@ def test_threads_and_pipeline_show_request_latency_and_stages(cli, runs, tmp_pat
 def test_dymshape_range_draws_latency_and_throughput_against_shape(cli, runs, tmp_path):
     doc = summary(runs, "dym")
     page = report(cli, runs, tmp_path, "dym")
-    texts = page.svg_text("dymshape-0")
+    texts = page.chart_text("dymshape-0")
     results = doc["dymShape_range"]["results"]
     assert set(report_html.shape_labels([r["dymshape"] for r in results])) <= set(
         page.charts["dymshape-0"].texts
@@ -157,7 +166,7 @@ def test_several_devices_one_bar_each_and_the_total(cli, runs, tmp_path):
         assert table[f"device {d['device']}"][1] == report_html.fmt(d["throughput"])
     # Each device worker is a run of its own in the table and the histogram.
     assert page.tables["summary"][0][1:] == ["devices · device 0", "devices · device 1"]
-    assert "devices · device 1" in page.svg_text("histogram")
+    assert "devices · device 1" in page.chart_text("histogram")
 
 
 def test_single_iteration_has_no_histogram_and_says_so(cli, runs, tmp_path):
@@ -195,7 +204,7 @@ def test_warm_up_list_when_present_is_drawn_apart(runs):
     doc["CPU_compute_time_warmup_list"] = [0.5, 0.2]
     page = Page(report_html.render([doc], ["w"]))
     assert "Warm-up iterations (x, shaded) are drawn before 0" in page.charts["series"].caption
-    assert "warm-up" in page.svg_text("series")
+    assert "warm-up" in page.chart_text("series")
 
 
 @pytest.mark.parametrize(
@@ -256,15 +265,28 @@ def test_page_renders_in_headless_chromium(cli, runs, tmp_path):
             "--disable-component-update", "--disable-sync", "--no-first-run",
             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]
     url = page_path.as_uri()
-    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    # The virtual time budget lets the page's scripts run before the DOM is dumped.
+    dom = subprocess.run([*base, "--virtual-time-budget=10000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     rendered = Page(dom.stdout)
-    # The browser parsed every chart's SVG into the DOM (a broken SVG would cut the page short).
-    assert {"histogram", "series", "stages"} <= set(rendered.charts)
-    assert all(c.svg_elements > 20 for c in rendered.charts.values())
+    # The scripts ran without an error and drew every chart: coloured pixels on each canvas,
+    # a mark for each value drawn as a point or bar, the legend written by the browser.
+    assert rendered.root.get("data-js-errors") is None and rendered.errors == "", rendered.errors
+    assert {"histogram", "series", "stages", "per-stream-0"} <= set(rendered.charts)
+    assert rendered.root["data-charts-drawn"] == str(len(rendered.charts))
+    for cid, chart in rendered.charts.items():
+        assert chart.attrs.get("data-drawn") == "1", cid
+        assert int(chart.attrs["data-ink"]) > 300, (cid, chart.attrs)
+    points = sum(len(summary(runs, n)["CPU_compute_time_list"]) for n in ("plain", "threads"))
+    assert int(rendered.charts["series"].attrs["data-marks"]) >= points
+    assert int(rendered.charts["stages"].attrs["data-marks"]) == 3 * 2 * 2  # stages, stats, runs
+    assert {"plain", "threads"} <= set(rendered.charts["series"].legend)
+    assert {"H2D", "compute", "D2H"} <= set(rendered.charts["stages"].legend)
     assert rendered.tables["summary"][0][1:] == ["plain", "threads"]
     shot = tmp_path / "page.png"
-    png = subprocess.run([*base, "--window-size=1200,2400", f"--screenshot={shot}", url],
+    png = subprocess.run([*base, "--window-size=1200,2400", "--virtual-time-budget=10000",
+                          f"--screenshot={shot}", url],
                          capture_output=True, text=True, timeout=120)
     assert png.returncode == 0, png.stderr[-2000:]
     data = shot.read_bytes()
@@ -281,8 +303,19 @@ def test_per_stream_times_and_request_latency_list_when_present_are_drawn(runs):
     doc["concurrency"]["request_latency_list"] = [0.01, 0.02, 0.015, 0.03]
     page = Page(report_html.render([doc], ["t"]))
     assert {"stream 0", "stream 1"} <= set(page.charts["per-stream-0"].texts)
-    assert "median 0.0175" in page.svg_text("latency-histogram")
+    assert "median 0.0175" in page.chart_text("latency-histogram")
     assert not any("no per-request list" in n for n in page.notes)
+
+
+def test_a_run_name_that_looks_like_markup_stays_data(runs):
+    """Names go into the chart specs inside <script>: a "</script>" in one must not end it."""
+    doc = summary(runs, "plain")
+    name = "a</script><script>alert(1)</script>"
+    page = Page(report_html.render([doc], [name]))
+    assert page.scripts == 2  # uPlot and the drawer: the name added none
+    times = doc["CPU_compute_time_list"]
+    assert page.charts["series"].series(name)["y"] == pytest.approx(times, rel=1e-6)
+    assert page.tables["summary"][0][1] == name
 
 
 def test_launcher_summary_whose_workers_all_failed_still_renders(runs):

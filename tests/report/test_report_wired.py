@@ -70,7 +70,7 @@ def test_each_run_writes_its_page_trace_and_csv_with_its_numbers(runs, name):
         "iterations_csv": f"out/{name}_iterations.csv",
     }
     page = Page((runs / f"{name}_report.html").read_text())
-    assert page.external == [] and page.scripts == 0
+    assert page.external == [] and page.scripts == 2
     assert {"histogram", "series", "stages"} <= set(page.charts)
     assert page.row("summary", "mean", after="CPU_compute_time (ms)")[1] == report_html.fmt(
         doc["CPU_compute_time"]["mean"])
@@ -146,6 +146,20 @@ def test_html_0_writes_no_page_and_html_report_writes_one_without_output(cli, tm
     assert r.rc == 0, r.text
     page = Page((tmp_path / "page.html").read_text())
     assert "histogram" in page.charts
+
+
+def test_default_page_imports_no_plotting_library(cli, tmp_path):
+    """The page every --output run writes is data for the browser to draw: writing it must not
+    import matplotlib (about 0.3 s of a run's wall time), checked with -X importtime's log."""
+    r = cli("--model", "zoo:tiny", "--loop", "5", "--output", "o", "--output_dirname", "n",
+            cwd=tmp_path, PYTHONPROFILEIMPORTTIME="1")
+    assert r.rc == 0, r.text[-2000:]
+    imported = {
+        ln.split("|")[-1].strip() for ln in r.err.splitlines() if ln.startswith("import time:")
+    }
+    assert "ais_bench.report.html.spec" in imported  # the log covers the page's writing
+    assert (tmp_path / "o/n_report.html").is_file()
+    assert not {m for m in imported if m.split(".")[0] == "matplotlib"}
 
 
 def test_rerun_into_the_same_name_removes_the_earlier_pictures(cli, tmp_path):

@@ -4,7 +4,6 @@ helpers, the constants and the style sheet."""
 from __future__ import annotations
 
 import html
-import io
 import math
 import shlex
 import time
@@ -16,10 +15,8 @@ import numpy as np
 
 STAT_KEYS = ("min", "max", "mean", "median", "percentile(99%)", "count")
 STAT_LABELS = ("min", "max", "mean", "median", "p99", "count")
-# Above this many points a series is drawn as an embedded bitmap inside the SVG: 100,000
-# vector markers would make the page tens of megabytes and slow to open.
-RASTER_POINTS = 2000
-FIG_W = 9.0
+# Above this many points a series is drawn with smaller dots, or they would merge into a band.
+DENSE_POINTS = 2000
 SHAPE_LABEL_MAX = 18
 ERROR_CHARS = 160
 # The histogram ends a little past the largest p99: a few slow outliers would otherwise squash
@@ -47,7 +44,9 @@ tr.group th{background:#fafbfc;text-align:left;color:#51607a;font-weight:600}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .scroll{overflow-x:auto}
 figure{margin:8px 0}
-figure svg{width:100%;height:auto}
+figure .plots{display:flex;flex-wrap:wrap;gap:6px;min-height:60px}
+figure .u-legend{font-size:12.5px}
+figure .u-legend .u-marker{width:.9em;height:.9em}
 figcaption{font-size:12.5px;color:#51607a;margin-top:2px}
 .note{background:#fff8e6;border-left:4px solid #f0b429;padding:6px 12px;margin:6px 0;font-size:13px}
 .warn{background:#fdecec;border-left-color:#d64545}
@@ -120,12 +119,14 @@ class _Run:
         return np.asarray(v, dtype=np.float64) if isinstance(v, list) else None
 
 
-def _palette(n: int) -> list[str]:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
+# The ten colours of the "tab10" palette (matplotlib's, d3's category10): told apart also by
+# most people with a colour vision deficiency.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")  # fmt: skip
 
-    cmap = colormaps["tab10"]
-    return [to_hex(cmap(i % 10)) for i in range(n)]
+
+def _palette(n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
 
 
 def _runs(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> list[_Run]:
@@ -198,37 +199,6 @@ def _section(sid: str, title: str, body: str) -> str:
 
 
 # -- charts ----------------------------------------------------------------------------------
-
-
-def _figure(h: float = 3.6, ncols: int = 1):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(FIG_W, h), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    for ax in axes:
-        ax.grid(True, color="#e5e7eb", linewidth=0.7)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    return fig, axes
-
-
-def _svg(fig) -> str:
-    import matplotlib
-
-    buf = io.StringIO()
-    # Text stays text (searchable, selectable, small); the page has no web fonts to embed.
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 9}):
-        fig.savefig(buf, format="svg", dpi=110, metadata={"Date": None})
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
-
-
-def _chart(cid: str, fig, caption: str) -> str:
-    return (
-        f'<figure class="chart" id="chart-{cid}" data-chart="{cid}">{_svg(fig)}'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
 
 
 def _wide(arrays: Sequence[np.ndarray]) -> bool:

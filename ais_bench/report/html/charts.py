@@ -7,19 +7,19 @@ from typing import Any
 import numpy as np
 
 from ais_bench.report.html.base import (
+    DENSE_POINTS,
     HIST_EDGE,
-    RASTER_POINTS,
     SERIES_EDGE,
-    _chart,
-    _figure,
     _Run,
     _wide,
     fmt,
 )
+from ais_bench.report.html.spec import Axis, Mark, Panel, Series, Span, figure
 
 
-def _histogram(cid: str, what: str, data: list[tuple[_Run, np.ndarray]]) -> str:
-    fig, (ax,) = _figure()
+def histogram_panel(what: str, data: list[tuple[_Run, np.ndarray]]) -> tuple[Panel, str]:
+    """Step outlines of each run's distribution on shared bins, median (solid) and p99 (dashed)
+    marked; the caption says how many iterations lie beyond the right edge."""
     lo = min(float(a.min()) for _, a in data)
     hi = min(
         max(float(a.max()) for _, a in data),
@@ -31,33 +31,44 @@ def _histogram(cid: str, what: str, data: list[tuple[_Run, np.ndarray]]) -> str:
     log = _wide([a for _, a in data]) and lo > 0
     if log:
         bins = np.geomspace(lo, hi, 81)
-        ax.set_xscale("log")
     else:
         bins = np.histogram_bin_edges(
             np.concatenate([a[a <= hi] for _, a in data]), "auto", (lo, hi)
         )
         # numpy's rule, kept between 30 bins (a shape to see) and 120 (bars still visible).
         bins = np.linspace(lo, hi, int(np.clip(bins.size, 31, 121)))
+    series: list[Series] = []
+    marks: list[Mark] = []
     for run, a in data:
-        med, p99 = np.median(a), np.percentile(a, 99)
-        ax.hist(a, bins=bins, histtype="stepfilled", alpha=0.22, color=run.color)
-        ax.hist(
-            a,
-            bins=bins,
-            histtype="step",
-            color=run.color,
-            linewidth=1.2,
-            label=f"{run.name}: median {med:.4g}, p99 {p99:.4g}",
+        med, p99 = float(np.median(a)), float(np.percentile(a, 99))
+        counts, _ = np.histogram(a, bins)
+        series.append(
+            Series(
+                f"{run.name}: median {med:.4g}, p99 {p99:.4g}",
+                run.color,
+                # the last bin's count again at the right edge, where its step ends
+                y=np.append(counts, counts[-1]),
+                x=bins,
+                style="step",
+                width=1.2,
+                fill=0.22,
+            )
         )
-        ax.axvline(med, color=run.color, linestyle="-", linewidth=1.4)
-        ax.axvline(p99, color=run.color, linestyle="--", linewidth=1.4)
-    ax.set_xlabel(f"{what} (ms)" + (", log scale" if log else ""))
-    ax.set_ylabel("iterations")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+        marks += [Mark(med, run.color), Mark(p99, run.color, dash=(5, 4))]
+    panel = Panel(
+        Axis(f"{what} (ms)" + (", log scale" if log else ""), log=log, pad=0.0),
+        Axis("iterations", lo=0),
+        series,
+        marks,
+    )
     cap = f"{what}: distribution over the timed iterations; solid line median, dashed p99."
     if beyond:
         cap += f" {beyond} iteration(s) above {hi:.4g} ms lie beyond the right edge."
-    return _chart(cid, fig, cap)
+    return panel, cap
+
+
+def _histogram(cid: str, what: str, data: list[tuple[_Run, np.ndarray]]) -> str:
+    return figure(cid, *histogram_panel(what, data))
 
 
 def _block_medians(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -72,67 +83,69 @@ def _block_medians(a: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _series(data: list[tuple[_Run, np.ndarray, np.ndarray | None]]) -> str:
-    from matplotlib import patheffects
-
-    fig, (ax,) = _figure()
-    warm_shown = False
-    for run, a, warm in data:
-        x = np.arange(a.size)
-        raster = a.size > RASTER_POINTS
-        ax.plot(
-            x,
-            a,
-            ".",
-            markersize=2 if raster else 3.5,
-            color=run.color,
-            alpha=0.55,
-            rasterized=raster,
-            label=run.name,
-        )
-        trend = _block_medians(a)
-        if trend is not None:
-            halo = [patheffects.withStroke(linewidth=3.2, foreground="white")]
-            ax.plot(*trend, "-", color=run.color, linewidth=1.5, path_effects=halo)
-        if warm is not None and warm.size:
-            warm_shown = True
-            ax.plot(np.arange(-warm.size, 0), warm, "x", markersize=4, color=run.color, alpha=0.8)
     log = _wide([a for _, a, _ in data]) and all(a.min() > 0 for _, a, _ in data)
     top = SERIES_EDGE * max(float(np.percentile(a, 99)) for _, a, _ in data)
-    clipped = 0
-    if not log and max(float(a.max()) for _, a, _ in data) > top:
-        for run, a, _ in data:
-            over = np.flatnonzero(a > top)
-            clipped += over.size
-            ax.plot(
-                over, np.full(over.size, top), "^", color=run.color, markersize=4, clip_on=False
-            )
-        ax.set_ylim(0, top)
-    if log:
-        ax.set_yscale("log")
-    if warm_shown:
-        ax.axvspan(ax.get_xlim()[0], -0.5, color="#9aa5b1", alpha=0.15, label="warm-up")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("compute time (ms)")
-    ax.legend(loc="upper right", fontsize=8, frameon=False, markerscale=3)
+    warms = [w if w is not None else np.empty(0) for _, _, w in data]
+    # The axis ends at `top` when a timed or a warm-up iteration lies above it (a cold first
+    # run would otherwise flatten the rest); what lies above is drawn on the top edge.
+    clip = not log and max(float(np.concatenate([a, w]).max()) for (_, a, _), w in
+                           zip(data, warms, strict=True)) > top  # fmt: skip
+    series: list[Series] = []
+    warm_n = clipped = warm_clipped = 0
+    for (run, a, _), warm in zip(data, warms, strict=True):
+        size = 2.0 if a.size > DENSE_POINTS else 3.5 if a.size > DENSE_POINTS / 10 else 5.0
+        series.append(Series(run.name, run.color, y=a, style="points", size=size, alpha=0.55))
+        trend = _block_medians(a)
+        if trend is not None:
+            series.append(
+                Series(f"{run.name}: block median", run.color, y=trend[1], x=trend[0],
+                       width=2.0, legend=False)
+            )  # fmt: skip
+        if warm.size:
+            warm_n = max(warm_n, warm.size)
+            if clip:
+                warm_clipped += int((warm > top).sum())
+            series.append(
+                Series(f"{run.name}: warm-up", run.color,
+                       y=np.minimum(warm, top) if clip else warm, x=np.arange(-warm.size, 0),
+                       style="points", marker="cross", size=7, alpha=0.8, legend=False)
+            )  # fmt: skip
+        over = np.flatnonzero(a > top) if clip else np.empty(0, dtype=np.int64)
+        clipped += over.size
+        if over.size:
+            series.append(
+                Series(f"{run.name}: above {top:.4g} ms", run.color, y=np.full(over.size, top),
+                       x=over, style="points", marker="triangle", size=8, legend=False)
+            )  # fmt: skip
+    if clip:
+        y = Axis("compute time (ms)", lo=0, hi=top)
+    else:
+        y = Axis("compute time (ms)", log=log, lo=None if log else 0)
+    spans = [Span(None, -0.5, label="warm-up")] if warm_n else []
+    n = max(a.size for _, a, _ in data)
+    margin = max(0.5, 0.01 * n)  # half an iteration at least: the edge dots stay whole
+    x = Axis("iteration", lo=-warm_n - margin, hi=n - 1 + margin, integer=True)
+    panel = Panel(x, y, series, spans=spans)
     cap = "Compute time of each timed iteration in order (dots), with the median of each block "
     cap += "of iterations (line): "
     cap += "drift, warm-up decay and outliers show here."
     if clipped:
         cap += f" {clipped} iteration(s) above {top:.4g} ms are drawn as triangles on the top edge."
+    if warm_clipped:
+        cap += f" {warm_clipped} warm-up iteration(s) above {top:.4g} ms are drawn on the top edge."
     cap += (
         " Warm-up iterations (x, shaded) are drawn before 0."
-        if warm_shown
+        if warm_n
         else " Warm-up iterations are not in the summary, so they are not drawn."
     )
-    return _chart("series", fig, cap)
+    return figure("series", panel, cap)
+
+
+STAGE_COLORS = {"H2D": "#5b8def", "compute": "#f28e2b", "D2H": "#59a14f"}
 
 
 def _stage_bars(runs: list[_Run]) -> str:
     stages = [("H2D", "H2D_latency"), ("compute", None), ("D2H", "D2H_latency")]
-    colors = {"H2D": "#5b8def", "compute": "#f28e2b", "D2H": "#59a14f"}
-    fig, (ax,) = _figure(h=max(2.4, 0.55 * len(runs) * 2 + 1.2))
-    labels: list[str] = []
-    y = 0
     widest = max(
         sum(
             float((run.stats(k or run.label or "") or {}).get("percentile(99%)", 0.0))
@@ -140,35 +153,32 @@ def _stage_bars(runs: list[_Run]) -> str:
         )
         for run in runs
     )
-    for run in runs[::-1]:
-        for which, key in (("p99", "percentile(99%)"), ("mean", "mean")):
-            left = 0.0
+    cats: list[str] = []
+    values: dict[str, list[float]] = {st: [] for st, _ in stages}
+    for run in runs:
+        for which, key in (("mean", "mean"), ("p99", "percentile(99%)")):
             for st, k in stages:
                 s = run.stats(k or run.label or "")
-                v = float(s[key]) if s else 0.0
-                ax.barh(y, v, left=left, color=colors[st], height=0.7, label=st if y == 0 else None)
-                if v > 0.07 * widest:
-                    ax.text(
-                        left + v / 2,
-                        y,
-                        f"{v:.3g}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="white",
-                    )
-                left += v
-            labels.append(f"{run.name} {which}")
-            y += 1
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("ms per iteration")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, frameon=False, ncol=3)
+                values[st].append(float(s[key]) if s else 0.0)
+            cats.append(f"{run.name} {which}")
+    series = [
+        Series(st, STAGE_COLORS[st], y=v, style="bars", stack="stages",
+               labels=[f"{x:.3g}" if x > 0.07 * widest else "" for x in v])
+        for st, v in values.items()
+    ]
+    tilt = len(cats) > 4 and max(len(c) for c in cats) > 12
+    panel = Panel(
+        Axis("", cats=cats, rotate=30 if tilt else 0),
+        Axis("ms per iteration", lo=0),
+        series,
+        height=320 if tilt else 280,
+    )
     cap = "H2D, compute and D2H per iteration, stacked: mean and p99 of each stage (the p99 of "
     cap += "each stage, not of their sum)."
     if any(r.concurrency.get("pipeline") for r in runs):
         cap += " In a pipeline the stages of different requests overlap, so a stack is the time "
         cap += "one request spends in the stages, not the time per request of the run."
-    return _chart("stages", fig, cap)
+    return figure("stages", panel, cap)
 
 
 def _per_stage(runs: list[_Run]) -> tuple[str, list[str]]:
@@ -206,25 +216,27 @@ def _per_stage(runs: list[_Run]) -> tuple[str, list[str]]:
                 f"{streams} streams together."
             )
             continue
-        fig, (ax,) = _figure(h=3.0)
         names = [g for g, _ in groups]
         means, p99s = [], []
         for _, d in groups:
             s = next((v for v in d.values() if isinstance(v, dict) and "mean" in v), None)
             means.append(float(s["mean"]) if s else 0.0)
             p99s.append(float(s["percentile(99%)"]) if s else 0.0)
-        x = np.arange(len(names))
-        ax.bar(x - 0.2, means, 0.4, color=run.color, label="mean")
-        ax.bar(x + 0.2, p99s, 0.4, color=run.color, alpha=0.45, label="p99")
-        ax.set_xticks(x, names)
-        ax.set_ylabel("ms")
-        ax.legend(fontsize=8, frameon=False)
+        panel = Panel(
+            Axis("", cats=names),
+            Axis("time (ms)", lo=0),
+            [
+                Series("mean", run.color, y=means, style="bars"),
+                Series("p99", run.color, y=p99s, style="bars", alpha=0.45),
+            ],
+            height=260,
+        )
         kind = "stage" if pipeline and not isinstance(per_stream, list) else "stream"
         lat = run.stats("request_latency")
         cap = f"{run.name}: time per {kind} (mean and p99)"
         if lat:
             cap += f"; request latency mean {fmt(lat['mean'])} ms, p99 "
             cap += f"{fmt(lat['percentile(99%)'])} ms (requests overlap, so it exceeds the sum)."
-        parts.append(_chart(f"per-{kind}-{len(parts)}", fig, cap))
+        parts.append(figure(f"per-{kind}-{len(parts)}", panel, cap))
     return "".join(parts), missing
 

@@ -21,6 +21,7 @@ from ais_bench.report.html.charts import (
     _stage_bars,
 )
 from ais_bench.report.html.roofline import noise_chart, roofline_chart
+from ais_bench.report.html.spec import body_assets, head_assets
 from ais_bench.report.html.tables import (
     _devices,
     _dymshape,
@@ -131,12 +132,14 @@ def render(summaries: list[dict[str, Any]], names: list[str]) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{CSS}</style></head><body>"
+        f"<style>{CSS}</style>{head_assets()}</head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>{len(runs)} run(s) · generated {when} · "
         "times in milliseconds</p></header><main>"
         + "".join(notes)
         + "".join(sections)
-        + "<footer>ais_bench · self-contained page: charts are inline SVG (matplotlib)</footer>"
-        "</main></body></html>\n"
+        + "<footer>ais_bench · self-contained page: the charts are drawn here from the data "
+        "inline in it (uPlot, MIT licence); nothing is fetched</footer></main>"
+        + body_assets()
+        + "</body></html>\n"
     )
 

@@ -1,7 +1,7 @@
 """The roofline chart and the noise samples under the per-iteration plot.
 
 Each chart is a data function (what to draw, from the summary; report/roofline.py's
-chart_data for the roofline) and a small renderer, so another renderer can take the data."""
+chart_data for the roofline) and a panel built from it (spec.py: drawn in the browser)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench.report.html.base import _chart, _figure, _note, _Run
+from ais_bench.report.html.base import _note, _Run
+from ais_bench.report.html.spec import Axis, Panel, Series, figure
 from ais_bench.report.roofline import chart_data
 
 NOISE_SERIES = (
-    ("other_cores", "other processes (cores)"),
-    ("steal_cores", "steal (cores)"),
-    ("iowait_cores", "iowait (cores)"),
+    ("other_cores", "other processes (cores)", ()),
+    ("steal_cores", "steal (cores)", (4, 3)),
+    ("iowait_cores", "iowait (cores)", (1, 3)),
 )
+THROTTLED_COLOR = "#c0392b"
 
 
 def noise_data(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -30,37 +32,44 @@ def noise_data(doc: dict[str, Any]) -> dict[str, Any] | None:
     return {"series": series, "causes": list(noise.get("causes") or [])}
 
 
+def _values(raw: list[Any]) -> np.ndarray:
+    return np.asarray([np.nan if x is None else x for x in raw], dtype=np.float64)
+
+
 def noise_chart(runs: list[_Run]) -> str:
     data = [(r, d) for r in runs if (d := noise_data(r.doc)) is not None]
     if not data:
         return ""
-    fig, (ax,) = _figure(h=2.4)
+    series: list[Series] = []
     throttled = False
     for run, d in data:
         s = d["series"]
-        t = np.asarray(s["t"], dtype=np.float64)
-        for key, label in NOISE_SERIES:
-            v = np.asarray([np.nan if x is None else x for x in s.get(key, [])], dtype=float)
-            if v.size == t.size and np.nanmax(np.nan_to_num(v, nan=0.0)) > 0:
-                style = "-" if key == "other_cores" else ":"
-                ax.plot(t, v, style, color=run.color, linewidth=1.2,
-                        label=f"{run.name}: {label}" if len(data) > 1 else label)
-        thr = [x or 0 for x in s.get("throttled", [])]
-        if any(thr) and len(thr) == t.size:
+        t = _values(s["t"])
+        who = f"{run.name}: " if len(data) > 1 else ""
+        for key, label, dash in NOISE_SERIES:
+            v = _values(s.get(key, []))
+            if v.size == t.size and np.nan_to_num(v, nan=0.0).max(initial=0.0) > 0:
+                series.append(Series(f"{who}{label}", run.color, y=v, x=t, dash=dash))
+        thr = _values(s.get("throttled", []))
+        if thr.size == t.size and np.nan_to_num(thr, nan=0.0).max(initial=0.0) > 0:
             throttled = True
-            hits = t[np.asarray(thr) > 0]
-            ax.plot(hits, np.zeros(hits.size), "|", color="#c0392b", markersize=12,
-                    label="cgroup throttled")
-    ax.set_xlabel("seconds since the sampler started (warm-up included)")
-    ax.set_ylabel("cores")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize=8, frameon=False)
+            hits = np.flatnonzero(np.nan_to_num(thr, nan=0.0) > 0)
+            series.append(Series(f"{who}cgroup throttled", THROTTLED_COLOR, y=np.zeros(hits.size),
+                                 x=t[hits], style="points", marker="triangle", size=5))
+    if not series:  # nothing else ran: one flat line says so
+        run, d = data[0]
+        t = _values(d["series"]["t"])
+        series.append(Series("other processes (cores)", run.color, y=np.zeros(t.size), x=t))
+    panel = Panel(
+        Axis("seconds since the sampler started (warm-up included)", pad=0.0),
+        Axis("cores", lo=0), series, height=180,
+    )
     causes = [f"{r.name}: {c}" for r, d in data for c in d["causes"]]
     cap = ("What else the machine did while the run was timed, sampled at about 10 Hz: CPU "
            "time other processes took on the run's cores, steal and iowait")
-    cap += ", and the intervals the cgroup throttled (red ticks)." if throttled else "."
+    cap += ", and the intervals the cgroup throttled (triangles)." if throttled else "."
     cap += (" Causes named: " + "; ".join(causes) + ".") if causes else " No cause named."
-    return _chart("noise", fig, cap)
+    return figure("noise", panel, cap)
 
 
 def roofline_chart(runs: list[_Run]) -> str:
@@ -72,35 +81,38 @@ def roofline_chart(runs: list[_Run]) -> str:
     ]
     if not data:
         return "".join(_note(s) for s in stopped)
-    fig, (ax,) = _figure()
     xs = [p["intensity"] for _, d in data for p in d["points"] if p["intensity"] > 0]
     if not xs:
         return "".join(_note(s) for s in stopped)
     lo, hi = min(xs) / 4, max(xs) * 4
+    for _, d in data:
+        if d["bandwidth"]:
+            ridge = d["peak_flops"] / d["bandwidth"]
+            lo, hi = min(lo, ridge / 4), max(hi, ridge * 4)
+    x = np.geomspace(lo, hi, 120)
+    series: list[Series] = []
     for run, d in data:
         peak, bw = d["peak_flops"], d["bandwidth"]
-        if bw:
-            ridge = peak / bw
-            lo, hi = min(lo, ridge / 4), max(hi, ridge * 4)
-        x = np.geomspace(lo, hi, 200)
         roof = np.minimum(peak, x * bw) if bw else np.full_like(x, peak)
-        ax.plot(x, roof, "-", color=run.color, linewidth=1.6,
-                label=f"{run.name}: roof ({d['peak_kind']} peak, bandwidth)")
-        for p in d["points"]:
-            model = p["name"] == "model"
-            ax.plot(p["intensity"], p["flops"], "o" if model else ".", color=run.color,
-                    markersize=8 if model else 5, alpha=1.0 if model else 0.7)
-            if p["named"]:
-                ax.annotate(p["name"], (p["intensity"], p["flops"]), fontsize=8,
-                            xytext=(4, 4), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (FLOP/byte)")
-    ax.set_ylabel("FLOP/s")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+        who = f"{run.name}: " if len(data) > 1 else ""
+        series.append(Series(f"{who}roof ({d['peak_kind']} peak, bandwidth)", run.color,
+                             y=roof, x=x, width=2.0))
+        model = d["points"][0]
+        series.append(Series(f"{who}model", run.color, y=[model["flops"]],
+                             x=[model["intensity"]], style="points", marker="ring", size=8,
+                             labels=["model"]))
+        ops = d["points"][1:]
+        if ops:
+            series.append(Series(
+                f"{who}op types (--profiler)", run.color, y=[p["flops"] for p in ops],
+                x=[p["intensity"] for p in ops], style="points", size=4, alpha=0.7,
+                labels=[p["name"] if p["named"] else "" for p in ops],
+            ))
+    panel = Panel(Axis("arithmetic intensity (FLOP/byte), log scale", log=True),
+                  Axis("FLOP/s, log scale", log=True), series)
     cap = ("The machine's roof (measured GEMM peak, and measured memory bandwidth x intensity "
-           "below the ridge) and where the model ran (large dot)")
+           "below the ridge) and where the model ran (ring)")
     if any(len(d["points"]) > 1 for _, d in data):
-        cap += "; small dots are op types from --profiler, the three furthest below the roof named"
+        cap += "; dots are op types from --profiler, the three furthest below the roof named"
     cap += "."
-    return _chart("roofline", fig, cap) + "".join(_note(s) for s in stopped)
+    return figure("roofline", panel, cap) + "".join(_note(s) for s in stopped)

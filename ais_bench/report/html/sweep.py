@@ -7,36 +7,55 @@ import html
 import time
 from typing import Any
 
-from ais_bench.report.html.base import CSS, _chart, _figure, _note, _section, _table, fmt
+from ais_bench.report.html.base import CSS, _note, _section, _table, fmt
+from ais_bench.report.html.spec import Axis, Panel, Series, body_assets, figure, head_assets
 
 
-def _scatter(rows: list[dict[str, Any]], best: str | None) -> str:
+def scatter_panel(rows: list[dict[str, Any]], best: str | None) -> tuple[Panel, str] | None:
+    """Each configuration's compute median against its throughput, the Pareto front joined,
+    the recommended one ringed; None when no configuration produced figures."""
     pts = [r for r in rows if r.get("median_ms") is not None and r.get("throughput") is not None]
     if not pts:
-        return _note("No configuration produced figures: nothing to plot.", warn=True)
-    fig, (ax,) = _figure(h=4.2)
+        return None
     front = sorted((r for r in pts if r.get("pareto")), key=lambda r: r["median_ms"])
     rest = [r for r in pts if not r.get("pareto")]
-    ax.scatter([r["median_ms"] for r in rest], [r["throughput"] for r in rest],
-               color="#94a3b8", label="configuration")  # fmt: skip
+
+    def of(group: list[dict[str, Any]], key: str) -> list[float]:
+        return [float(r[key]) for r in group]
+
+    series = [
+        Series("configuration", "#94a3b8", y=of(rest, "throughput"), x=of(rest, "median_ms"),
+               style="points", size=8, labels=[str(r.get("id")) for r in rest]),
+    ]  # fmt: skip
     if front:
-        ax.plot([r["median_ms"] for r in front], [r["throughput"] for r in front], "o-",
-                color="#2563eb", label="Pareto front")  # fmt: skip
-    for r in pts:
-        ax.annotate(str(r.get("id")), (r["median_ms"], r["throughput"]), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points")  # fmt: skip
+        series.append(
+            Series("Pareto front", "#2563eb", y=of(front, "throughput"), x=of(front, "median_ms"),
+                   marker="dot", size=8, width=2, labels=[str(r.get("id")) for r in front])
+        )  # fmt: skip
     win = next((r for r in pts if r.get("id") == best), None)
     if win is not None:
-        ax.scatter([win["median_ms"]], [win["throughput"]], s=160, facecolors="none",
-                   edgecolors="#d64545", linewidths=2, label=f"recommended ({best})")  # fmt: skip
-    ax.set_xlabel("compute median (ms, lower is better)")
-    ax.set_ylabel("throughput (samples/s, higher is better)")
-    ax.legend(fontsize=8, frameon=False)
+        series.append(
+            Series(f"recommended ({best})", "#d64545", y=[win["throughput"]], x=[win["median_ms"]],
+                   style="points", marker="ring", size=18)
+        )  # fmt: skip
+    panel = Panel(
+        Axis("compute median (ms, lower is better)"),
+        Axis("throughput (samples/s, higher is better)"),
+        series,
+        height=360,
+    )
     cap = (
         f"{len(pts)} configuration(s); {len(front)} on the Pareto front (no other is both "
         "faster and higher in throughput)."
     )
-    return _chart("sweep-scatter", fig, cap)
+    return panel, cap
+
+
+def _scatter(rows: list[dict[str, Any]], best: str | None) -> str:
+    drawn = scatter_panel(rows, best)
+    if drawn is None:
+        return _note("No configuration produced figures: nothing to plot.", warn=True)
+    return figure("sweep-scatter", *drawn)
 
 
 def render_sweep(doc: dict[str, Any]) -> str:
@@ -76,11 +95,12 @@ def render_sweep(doc: dict[str, Any]) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>{head_assets()}</head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>{len(rows)} configuration(s) · objective "
         f"{html.escape(str(doc.get('objective')))} · generated {when}</p></header><main>"
         + "".join(notes)
         + "".join(sections)
-        + f"<footer>ais_bench · {html.escape(fmt(doc.get('folder')))}</footer></main></body>"
-        "</html>\n"
+        + f"<footer>ais_bench · {html.escape(fmt(doc.get('folder')))}</footer></main>"
+        + body_assets()
+        + "</body></html>\n"
     )

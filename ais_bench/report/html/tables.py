@@ -12,8 +12,6 @@ from ais_bench.report.html.base import (
     SHAPE_LABEL_MAX,
     STAT_KEYS,
     STAT_LABELS,
-    _chart,
-    _figure,
     _get,
     _palette,
     _Run,
@@ -24,6 +22,7 @@ from ais_bench.report.html.base import (
     fmt,
     fmt_time,
 )
+from ais_bench.report.html.spec import Axis, Panel, Series, Span, figure
 
 
 def _short(text: str) -> str:
@@ -54,31 +53,34 @@ def _dymshape(runs: list[_Run]) -> str:
         shapes = [str(r.get("dymshape", "")) for r in res]
         ticks = shape_labels(shapes)
         ok = [r.get("result") == "OK" for r in res]
-        fig, (a1, a2) = _figure(h=3.4 + 0.05 * max(len(s) for s in ticks), ncols=2)
-        x = np.arange(len(res))
+        good = np.array(ok)
 
-        def col(key: str, rows=res, good=ok) -> np.ndarray:
-            return np.array(
-                [
-                    float(r.get(key) or np.nan) if g else np.nan
-                    for r, g in zip(rows, good, strict=True)
-                ]
-            )
+        def col(key: str, rows=res, good=good) -> np.ndarray:
+            v = np.array([float(r.get(key) or np.nan) for r in rows])
+            return np.where(good, v, np.nan)
 
-        for key, style in (("mean_ms", "o-"), ("median_ms", "s:"), ("p99_ms", "^--")):
-            a1.plot(x, col(key), style, color=run.color, markersize=4, label=key[:-3])
-        a2.bar(x, np.nan_to_num(col("throughput")), color=run.color)
-        for ax in (a1, a2):
-            tilt = len(res) > 3 and max(len(t) for t in ticks) > 4
-            ax.set_xticks(
-                x, ticks, rotation=35 if tilt else 0, ha="right" if tilt else "center", fontsize=7
-            )
-            for i, g in enumerate(ok):
-                if not g:
-                    ax.axvspan(i - 0.4, i + 0.4, color="#d64545", alpha=0.15)
-        a1.set_ylabel("compute time (ms)")
-        a1.legend(fontsize=8, frameon=False)
-        a2.set_ylabel("throughput")
+        tilt = len(res) > 3 and max(len(t) for t in ticks) > 4
+        x = Axis("shape", cats=ticks, rotate=35 if tilt else 0)
+        failed_spans = [Span(i - 0.4, i + 0.4, "#d64545") for i, g in enumerate(ok) if not g]
+        height = 300 + (6 * max(len(t) for t in ticks) if tilt else 0)
+        lines = Panel(
+            x,
+            Axis("compute time (ms)"),
+            [
+                Series(key[:-3], run.color, y=col(key), marker=m, size=7, dash=d)
+                for key, m, d in (("mean_ms", "dot", ()), ("median_ms", "ring", (2, 3)),
+                                  ("p99_ms", "triangle", (6, 4)))
+            ],
+            spans=failed_spans,
+            height=height,
+        )  # fmt: skip
+        bars = Panel(
+            x,
+            Axis("throughput (samples/s)", lo=0),
+            [Series("throughput", run.color, y=np.nan_to_num(col("throughput")), style="bars")],
+            spans=failed_spans,
+            height=height,
+        )
         cap = f"{run.name}: latency and throughput against shape"
         failed = [s for s, g in zip(shapes, ok, strict=True) if not g]
         if 0 < len(failed) <= 3:
@@ -89,7 +91,7 @@ def _dymshape(runs: list[_Run]) -> str:
             cap += "; the axis names shapes by " + (
                 "their dims" if not ticks[0].startswith("#") else "their # in the table"
             )
-        parts.append(_chart(f"dymshape-{k}", fig, cap + "."))
+        parts.append(figure(f"dymshape-{k}", [lines, bars], cap + "."))
         figures = ("throughput", "mean_ms", "median_ms", "p99_ms", "min_ms", "max_ms", "count")
         rows = [
             (
@@ -132,21 +134,15 @@ def _devices(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
     if not multi:
         return ""
     colors = _palette(len(multi))
-    fig, (ax,) = _figure(h=3.2)
     rows: list[Sequence[object] | str] = []
-    width = 0.8 / len(multi)
-    ticks: list[str] = []
-    for j, (name, doc) in enumerate(multi):
+    devices: list[str] = []  # every summary's devices, in order, then one "total"
+    bars: list[tuple[str, dict[str, float]]] = []
+    for name, doc in multi:
         devs = [d for d in doc.get("devices") or [] if isinstance(d, dict)]
-        labels = [f"device {d.get('device')}" for d in devs] + ["total"]
-        ticks = labels if len(labels) > len(ticks) else ticks
-        tputs = [float(d.get("throughput") or 0.0) for d in devs]
         total = float((doc.get("total") or {}).get("throughput") or 0.0)
-        vals = [*tputs, total]
-        x = np.arange(len(vals)) + (j - (len(multi) - 1) / 2) * width
-        bars = ax.bar(x, vals, width, color=colors[j], label=name)
-        bars[-1].set_hatch("//")
-        ax.bar_label(bars, [f"{v:.4g}" for v in vals], fontsize=7)
+        tput = {f"device {d.get('device')}": float(d.get("throughput") or 0.0) for d in devs}
+        devices += [k for k in tput if k not in devices]
+        bars.append((name, {**tput, "total": total}))
         rows.append(name)
         for d in devs:
             rows.append(
@@ -167,11 +163,22 @@ def _devices(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
                 f"{(doc.get('total') or {}).get('failed', 0)} failed",
             )
         )
-    ax.set_xticks(range(len(ticks)), ticks)
-    ax.set_ylabel("throughput (samples/s)")
-    ax.legend(fontsize=8, frameon=False)
-    chart = _chart(
-        "devices", fig, "Throughput of each device worker and of all together (hatched)."
+    ticks = [*devices, "total"]
+    series = [
+        Series(
+            name,
+            color,
+            y=[tput.get(t, np.nan) for t in ticks],
+            style="bars",
+            labels=[f"{tput[t]:.4g}" if t in tput else "" for t in ticks],
+            hatch=(len(ticks) - 1,),
+        )
+        for (name, tput), color in zip(bars, colors, strict=True)
+    ]
+    chart = figure(
+        "devices",
+        Panel(Axis("", cats=ticks), Axis("throughput (samples/s)", lo=0), series, height=280),
+        "Throughput of each device worker and of all together (hatched).",
     )
     table = _table("devices-table", ("worker", "throughput", "start", "end", "status"), rows)
     return chart + table
