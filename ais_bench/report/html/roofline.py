@@ -19,6 +19,8 @@ NOISE_SERIES = (
     ("iowait_cores", "iowait (cores)", (1, 3)),
 )
 THROTTLED_COLOR = "#c0392b"
+GIGA = 1e9  # the axis in GFLOP/s: ticks people read
+MIN_INTERVALS = 3  # fewer sampled intervals (a run under ~0.3 s) make no line worth drawing
 
 
 def noise_data(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -27,7 +29,7 @@ def noise_data(doc: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(noise, dict) or not isinstance(noise.get("series"), dict):
         return None
     series = noise["series"]
-    if not series.get("t"):
+    if len(series.get("t") or ()) < MIN_INTERVALS:
         return None
     return {"series": series, "causes": list(noise.get("causes") or [])}
 
@@ -48,7 +50,9 @@ def noise_chart(runs: list[_Run]) -> str:
         who = f"{run.name}: " if len(data) > 1 else ""
         for key, label, dash in NOISE_SERIES:
             v = _values(s.get(key, []))
-            if v.size == t.size and np.nan_to_num(v, nan=0.0).max(initial=0.0) > 0:
+            seen = v.size == t.size and np.nan_to_num(v, nan=0.0).max(initial=0.0) > 0
+            # The other processes' line is drawn even when flat at 0: that is the finding.
+            if seen or (key == "other_cores" and v.size == t.size and np.isfinite(v).any()):
                 series.append(Series(f"{who}{label}", run.color, y=v, x=t, dash=dash))
         thr = _values(s.get("throttled", []))
         if thr.size == t.size and np.nan_to_num(thr, nan=0.0).max(initial=0.0) > 0:
@@ -56,13 +60,13 @@ def noise_chart(runs: list[_Run]) -> str:
             hits = np.flatnonzero(np.nan_to_num(thr, nan=0.0) > 0)
             series.append(Series(f"{who}cgroup throttled", THROTTLED_COLOR, y=np.zeros(hits.size),
                                  x=t[hits], style="points", marker="triangle", size=5))
-    if not series:  # nothing else ran: one flat line says so
-        run, d = data[0]
-        t = _values(d["series"]["t"])
-        series.append(Series("other processes (cores)", run.color, y=np.zeros(t.size), x=t))
+    if not series:  # /proc/stat unreadable: nothing was sampled that can be drawn
+        return _note("noise samples: no readable counter to draw (see the summary's "
+                     "provenance.noise.unknown)")
+    top = max(float(np.nanmax(np.append(_values(list(x.y)), 0.0))) for x in series)
     panel = Panel(
         Axis("seconds since the sampler started (warm-up included)", pad=0.0),
-        Axis("cores", lo=0), series, height=180,
+        Axis("cores", lo=0, hi=max(1.0, 1.1 * top)), series, height=180,
     )
     causes = [f"{r.name}: {c}" for r, d in data for c in d["causes"]]
     cap = ("What else the machine did while the run was timed, sampled at about 10 Hz: CPU "
@@ -93,23 +97,23 @@ def roofline_chart(runs: list[_Run]) -> str:
     series: list[Series] = []
     for run, d in data:
         peak, bw = d["peak_flops"], d["bandwidth"]
-        roof = np.minimum(peak, x * bw) if bw else np.full_like(x, peak)
+        roof = (np.minimum(peak, x * bw) if bw else np.full_like(x, peak)) / GIGA
         who = f"{run.name}: " if len(data) > 1 else ""
         series.append(Series(f"{who}roof ({d['peak_kind']} peak, bandwidth)", run.color,
                              y=roof, x=x, width=2.0))
         model = d["points"][0]
-        series.append(Series(f"{who}model", run.color, y=[model["flops"]],
+        series.append(Series(f"{who}model", run.color, y=[model["flops"] / GIGA],
                              x=[model["intensity"]], style="points", marker="ring", size=8,
                              labels=["model"]))
         ops = d["points"][1:]
         if ops:
             series.append(Series(
-                f"{who}op types (--profiler)", run.color, y=[p["flops"] for p in ops],
+                f"{who}op types (--profiler)", run.color, y=[p["flops"] / GIGA for p in ops],
                 x=[p["intensity"] for p in ops], style="points", size=4, alpha=0.7,
                 labels=[p["name"] if p["named"] else "" for p in ops],
             ))
     panel = Panel(Axis("arithmetic intensity (FLOP/byte), log scale", log=True),
-                  Axis("FLOP/s, log scale", log=True), series)
+                  Axis("GFLOP/s, log scale", log=True), series)
     cap = ("The machine's roof (measured GEMM peak, and measured memory bandwidth x intensity "
            "below the ridge) and where the model ran (ring)")
     if any(len(d["points"]) > 1 for _, d in data):
