@@ -21,6 +21,7 @@ STEAL_CORES = 0.05
 IOWAIT_CORES = 0.1
 FREQ_SPREAD = 0.10
 NIVCSW_PER_S = 100.0
+NIVCSW_MIN = 20  # a handful of switches over a few ms is a rate, not a finding
 MAX_POINTS = 2000
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -135,7 +136,7 @@ def causes(f: dict[str, float | None]) -> list[str]:
     if therm:
         out.append(f"{int(therm)} thermal throttle events")
     rate = f.get("nivcsw_per_s")
-    if rate is not None and rate > NIVCSW_PER_S:
+    if rate is not None and rate > NIVCSW_PER_S and (f.get("nivcsw") or 0) >= NIVCSW_MIN:
         out.append(
             f"the run's threads were preempted {int(f.get('nivcsw') or 0)} times "
             f"({rate:.3g}/s involuntary context switches)"

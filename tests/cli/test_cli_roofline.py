@@ -106,7 +106,8 @@ def test_a_node_the_counter_cannot_walk_is_named_and_the_run_goes_on(cli, tmp_pa
 
 
 def test_profiled_run_names_the_ops_furthest_below_the_roof_and_draws_it(cli, tmp_path):
-    r = cli("--model", "zoo:resnet", "--loop", "5", "--profiler", "1", "--output", tmp_path,
+    # A second of timed run: enough sampled intervals for the noise chart.
+    r = cli("--model", "zoo:resnet", "--duration", "1", "--profiler", "1", "--output", tmp_path,
             "--output_dirname", "prof")
     assert r.rc == 0, r.text
     line = r.line("roofline by op type (--profiler): furthest below the roof: ")
