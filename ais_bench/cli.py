@@ -20,9 +20,10 @@ from ais_bench import interrupts, psweep
 from ais_bench.compare import options as compare_options
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
+from ais_bench.machine import options as machine_options
 from ais_bench.options import table
 from ais_bench.options.parser import Parser, build_parser
-from ais_bench.options.parsers import TRUE_WORDS
+from ais_bench.options.parsers import TRUE_WORDS, switch
 from ais_bench.outcome_lines import EXIT_INTERRUPTED, EXIT_TERMINATED, print_multi, print_one
 from ais_bench.report import Report
 
@@ -97,6 +98,8 @@ def _main(argv: Sequence[str] | None) -> int:
     debug = wants_debug(argv)
     setup_logging(debug)
     try:
+        if machine_options.alone(argv):
+            return machine_options.main(argv, switch)
         if psweep.wanted(argv):
             compare_options.refuse_in_sweep(argv)
             return psweep.main(argv, build_parser(), config_from_args)

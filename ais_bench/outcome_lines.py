@@ -13,6 +13,7 @@ from ais_bench.compare import summary as compare_summary
 from ais_bench.config import RunConfig
 from ais_bench.errors import InferenceError, UserError
 from ais_bench.inputs import calibration
+from ais_bench.noise import cause_text
 from ais_bench.options.loadgen import EXIT_INVALID
 from ais_bench.report import MultiReport, Report, cold, glance, loadgen, text
 from ais_bench.report.text import windows_line
@@ -101,8 +102,11 @@ def _print_report(report: Report, display_all: bool, who: str = "") -> None:
         log.info("%s", line)
     windows = windows_line(report)
     if windows is not None:
-        (log.warning if windows[1] else log.info)("%s%s", who, windows[0])
-    warning = report.stability_warning()
+        cause = cause_text(report.provenance.get("noise")) if windows[1] else None
+        (log.warning if windows[1] else log.info)(
+            "%s%s%s", who, windows[0], f"; noise found: {cause}" if cause else ""
+        )
+    warning = report.stability_warning() or report.noise_warning()
     if warning:
         log.warning("%s%s", who, warning)
 

@@ -16,6 +16,7 @@ from ais_bench.options import (
     engine,
     inspection,
     loadgen,
+    machine,
     measurement,
     saving,
     scenario,
@@ -26,6 +27,7 @@ from ais_bench.options.declare import Option, Part
 # --help shows the parts in this order.
 PARTS: tuple[ModuleType, ...] = (
     engine, data, scenario, measurement, saving, inspection, compare, loadgen, cluster, sweep,
+    machine,
 )
 OPTIONS: tuple[Option, ...] = tuple(o for m in PARTS for o in m.OPTIONS)
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -29,6 +29,7 @@ class Measured:
     overhead_s: float  # process wall time outside the timed part: start, load, warm-up, save
     model_path: str  # the model file the run loaded (zoo names resolved)
     warning: str | None  # the run's own stability warning
+    pct_of_peak: float | None = None  # of this machine's measured peak (the roofline block)
 
     @classmethod
     def of(cls, summary: dict[str, Any], wall_s: float) -> Measured:
@@ -52,6 +53,7 @@ class Measured:
             overhead_s=max(0.0, wall_s - span),
             model_path=str(summary.get("model", "")),
             warning=stability.get("warning"),
+            pct_of_peak=(summary.get("roofline") or {}).get("pct_of_peak"),
         )
 
 

@@ -65,6 +65,7 @@ class Row:
             "p99_ms": m.p99_ms if m else None,
             "mean_ms": m.mean_ms if m else None,
             "throughput": m.throughput if m else None,
+            "pct_of_peak": m.pct_of_peak if m else None,
             "cores_busy": m.cores_busy if m else None,
             "timed_s": m.span_s if m else None,
             "overhead_s": m.overhead_s if m else None,
@@ -162,8 +163,8 @@ def _num(v: float | None, fmt: str = ".4g") -> str:
 
 
 def text(rows: list[Row], keys: list[str], objective: str) -> list[str]:
-    head = ["rank", "id", *keys, "median ms", "p99 ms", "samples/s", "cores", "overhead s",
-            "max abs", "cosine", "task accuracy", "accuracy", "pareto"]
+    head = ["rank", "id", *keys, "median ms", "p99 ms", "samples/s", "% peak", "cores",
+            "overhead s", "max abs", "cosine", "task accuracy", "accuracy", "pareto"]
     body = []
     rank = 0
     for r in ordered(rows, objective):
@@ -173,7 +174,8 @@ def text(rows: list[Row], keys: list[str], objective: str) -> list[str]:
         rank += 1
         body.append([
             str(rank), r.config.id, *[r.config.value(k) or "" for k in keys],
-            _num(m.median_ms), _num(m.p99_ms), _num(m.throughput), _num(m.cores_busy, ".3g"),
+            _num(m.median_ms), _num(m.p99_ms), _num(m.throughput), _num(m.pct_of_peak, ".3g"),
+            _num(m.cores_busy, ".3g"),
             _num(m.overhead_s, ".3g"),
             _num(a.max_abs if a else None, ".3g"), _num(a.cosine if a else None, ".8f"),
             (a.task if a and a.task else "-"), _verdict(a), "*" if r.pareto else "",
@@ -199,6 +201,7 @@ def _verdict(a: Accuracy | None) -> str:
 
 def write_csv(rows: list[Row], keys: list[str], objective: str, path: Path) -> None:
     cols = ["id", *keys, "status", "reason", "median_ms", "p99_ms", "mean_ms", "throughput",
+            "pct_of_peak",
             "cores_busy", "timed_s", "overhead_s", "accuracy", "reference", "max_abs", "cosine",
             "top1", "task", "honest", "pareto", "command"]
     with path.open("w", newline="") as f:

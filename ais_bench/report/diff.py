@@ -151,6 +151,13 @@ def run(ns: argparse.Namespace) -> int:
                 f"[WARNING] {who} ({s.path}) has no per-iteration lists (an older or interrupted "
                 "run): its figures are compared by their medians only, without an interval"
             )
+    for s, who in ((a, "A"), (b, "B")):
+        if s.noise:
+            print(
+                f"[WARNING] {who} ({s.path}) named a noise cause during its timed run: "
+                f"{'; '.join(s.noise)}: a difference may come from that rather than from the "
+                "change; rerun on a quiet machine before trusting it"
+            )
     for line in provenance_lines(a, b):
         print(line)
     for line in figure_lines(rows):

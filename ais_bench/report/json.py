@@ -148,6 +148,7 @@ def report_to_json(r: Report, filesinfo: dict[str, Any] | None = None) -> dict[s
         "cold_start": r.cold_start,
         "memory": r.memory,
         "provenance": r.provenance,
+        **({"roofline": r.roofline} if r.roofline is not None else {}),
     }
 
 
@@ -217,6 +218,7 @@ def report_fields(data: dict[str, Any]) -> dict[str, Any]:
         "cold_start": data.get("cold_start"),
         "memory": data.get("memory"),
         "provenance": data.get("provenance") or {},
+        "roofline": data.get("roofline"),
     }
     table = data.get("dymShape_range")
     if table is not None:

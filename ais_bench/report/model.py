@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ais_bench.noise import cause_text
 from ais_bench.outputs import FilesInfo
 from ais_bench.report.stats import Stats, stability_warning
 
@@ -127,6 +128,8 @@ class Report:
     provenance: dict[str, Any] = field(default_factory=dict)  # what a fair diff checks
     # --scenario: LoadGen's result (VALID/INVALID, reasons, percentiles, QPS, peak search)
     mlperf: dict[str, Any] | None = None
+    # -- the model's FLOPs and bytes against this machine's peaks (--machine; "roofline" key) --
+    roofline: dict[str, Any] | None = None
 
     @property
     def compute_label(self) -> str:
@@ -166,8 +169,24 @@ class Report:
         return self.load_throughput if self.concurrent else self.throughput
 
     def stability_warning(self) -> str | None:
-        """One line saying why the figures are not to be trusted and what to change, or None."""
-        return stability_warning(self.compute, self.span_s)
+        """One line saying why the figures are not to be trusted and what to change, or None;
+        it ends with the noise causes the sampler found, when it found any."""
+        warning = stability_warning(self.compute, self.span_s)
+        cause = cause_text(self.provenance.get("noise"))
+        if warning and cause:
+            warning += f"; CV {100 * self.compute.cv:.3g}%: {cause}"
+        return warning
+
+    def noise_warning(self) -> str | None:
+        """The noise causes found in a run whose spread stayed within limits (a stability
+        warning names them itself), or None."""
+        cause = cause_text(self.provenance.get("noise"))
+        if not cause or stability_warning(self.compute, self.span_s):
+            return None
+        return (
+            f"noise during the timed run: {cause} (CV {100 * self.compute.cv:.3g}%): these "
+            "times may be slower than this machine can do"
+        )
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class Summary:
     shapes: dict[str, str]
     has_lists: bool
     incomplete: str = ""  # why the run stopped early, when it did
+    noise: tuple[str, ...] = ()  # the noise causes the run's sampler named
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -217,6 +218,8 @@ def _provenance(report: dict[str, Any], data: dict[str, Any], workers: int) -> d
     out: dict[str, str] = {}
     for key in sorted(flat):
         wanted = any(key == p or (p[-1] in ". " and key.startswith(p)) for p in PROVENANCE_PATHS)
+        # The noise samples are what happened during the run, not how it was set up.
+        wanted = wanted and not key.startswith("provenance.noise.")
         if wanted and flat[key] is not None:
             out[key] = str(flat[key])
     return out
@@ -255,6 +258,10 @@ def load(path: Path) -> Summary:
         shapes=shapes,
         has_lists=any(f.samples is not None for f in figures.values()),
         incomplete=_incomplete(data, reports),
+        noise=tuple(
+            str(c) for r in reports
+            for c in (((r.get("provenance") or {}).get("noise") or {}).get("causes") or ())
+        ),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ais_bench.report import cold, loadgen
+from ais_bench.report import cold, loadgen, roofline
 from ais_bench.report.model import MultiReport, RangeSummary, Report
 from ais_bench.report.stats import Stats, percentile_label
 from ais_bench.tensors import TensorSpec
@@ -144,6 +144,7 @@ def extra_lines(r: Report) -> list[str]:
             f"{r.cpu_s / r.span_s:.3g} cores busy"
             + (f" (pinned to cores {_cores(r.cpu_cores)})" if r.cpu_cores else "")
         )
+    out.extend(roofline.lines(r.roofline))
     return out
 
 

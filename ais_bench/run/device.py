@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ais_bench import backends, interrupts, outputs, process_memory
+from ais_bench import backends, interrupts, noise, outputs, process_memory
 from ais_bench.backends.base import Session
 from ais_bench.compare import criteria
 from ais_bench.compare.run_pass import CSV_SUFFIX, Checker
@@ -41,6 +41,7 @@ from ais_bench.run.facts import (
     save_summary,
     with_unwritten,
 )
+from ais_bench.run.roofline import roofline_block, stop_sampler
 from ais_bench.run.sweep import _run_shape_sweep
 from ais_bench.scenarios.base import OutputSink, Timings
 from ais_bench.scenarios.loop import run_loop
@@ -151,10 +152,18 @@ def _run_one(
                     background = outputs.WriterThread(writer)
                 if ready is not None:
                     ready()
-                timings = run_scenario(
-                    cfg, session, timed_plan, sink if background is not None else None,
-                    loadgen_folder(cfg, out),
-                )
+                # The sampler is a thread of its own: it never runs between the loop's stamps.
+                sampler = noise.Sampler().start()
+                try:
+                    timings = run_scenario(
+                        cfg, session, timed_plan, sink if background is not None else None,
+                        loadgen_folder(cfg, out),
+                    )
+                finally:
+                    noise_block, stopped_by_signal = stop_sampler(sampler)
+                if stopped_by_signal:
+                    timings.interrupted = True
+                probe = session.staged_arrays() if cfg.machine else []
                 fed = plan.batch_shapes[: max(timings.batches_done, 1)] or [
                     [a.shape for a in session.staged_arrays()]
                 ]
@@ -245,6 +254,12 @@ def _run_one(
         if plan.batch_shapes:  # auto shape modes: batches differ in size
             done = plan.batch_shapes[: timings.batches_done]
             samples = sum(fed[0][0] if fed and fed[0] else 1 for fed in done)
+    roof = None
+    try:
+        roof = roofline_block(cfg, input_names, fed, timings, inspection.get("profiler"), probe)
+    except KeyboardInterrupt:  # what was measured is still summarised, without the roofline
+        timings.interrupted = True
+        log.warning("interrupted while counting the roofline: the summary has none")
     report = make_report(
         cfg, session, timings, batchsize, start, end, facts,
         samples=samples,
@@ -262,6 +277,8 @@ def _run_one(
         **measured(load_ms, timings, memory0, session.provider),
         fed_shapes=fed,
         mlperf=timings.loadgen.result if timings.loadgen is not None else None,
+        noise=noise_block,
+        roofline=roof,
     )
     if out is not None:
         report = save_summary(report, out.summary_path)

@@ -113,6 +113,7 @@ def make_report(
     """The run's one Report: its timings as statistics, its facts, and `more` fields
     (`fed_shapes`: each batch's input shapes when batches differed; else the last staged)."""
     fed = more.pop("fed_shapes", None) or [[a.shape for a in session.staged_arrays()]]
+    noise_block = more.pop("noise", None)
     fields: dict[str, Any] = dict(
         model=facts.model,
         provider=session.provider,
@@ -158,7 +159,7 @@ def make_report(
             facts.provenance, session.provider,
             f"{session.device_kind}:{cfg.device}", cfg.threads, cfg.pipeline,
             [s.name for s in session.inputs], fed,
-        ),
+        ) | ({"noise": noise_block} if noise_block is not None else {}),
     )
     fields.update(more)
     return Report(**fields)

@@ -21,6 +21,7 @@ from ais_bench.report.html.charts import (
     _stage_bars,
 )
 from ais_bench.report.html.loadgen import loadgen_section
+from ais_bench.report.html.roofline import noise_chart, roofline_chart
 from ais_bench.report.html.spec import body_assets, head_assets
 from ais_bench.report.html.tables import (
     _devices,
@@ -77,9 +78,12 @@ def _run_sections(runs: list[_Run]) -> list[str]:
             _section(
                 "series-section",
                 "Compute time per iteration",
-                _series([(r, a, r.warmup) for r, a in have]),
+                _series([(r, a, r.warmup) for r, a in have]) + noise_chart(runs),
             )
         )
+    roof = roofline_chart(runs)
+    if roof:
+        sections.append(_section("roofline-section", "How close to the machine's limit", roof))
     sections.append(_section("stages-section", "Where the time goes", _stage_bars(runs)))
     per, per_missing = _per_stage(runs)
     if per or per_missing:
