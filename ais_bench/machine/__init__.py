@@ -17,9 +17,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -187,10 +189,24 @@ def peaks(
         "measuring this machine's peaks once for this engine and thread count (cached in %s; "
         "`ais_bench --machine` prints them)", path,
     )
-    result = measure_peaks(engine, fp, cpu, seconds if seconds is not None else peak_seconds())
+    result = _measure_in_child(engine, fp, cpu, seconds if seconds is not None else peak_seconds())
+    if result.notes.get("noise"):
+        # Peaks measured under load are low, and low peaks flatter every later run.
+        warn(
+            f"the machine's peaks were measured while {result.notes['noise']}: they may be low; "
+            f"delete {path} to measure them again on a quiet machine"
+        )
     entries[key] = result.to_json()
     _save(path, entries)
     return result
+
+
+def _measure_in_child(engine: EngineConfig, fp: dict[str, Any], cpu: CpuFacts,
+                      seconds: float) -> Peaks:
+    """measure_peaks in a fresh process: the large GEMM models it loads would otherwise stay in
+    this run's peak RSS and its cold-start memory figures."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(measure_peaks, engine, fp, cpu, seconds).result()
 
 
 def measure_peaks(engine: EngineConfig, fp: dict[str, Any], cpu: CpuFacts,
@@ -204,12 +220,7 @@ def measure_peaks(engine: EngineConfig, fp: dict[str, Any], cpu: CpuFacts,
     finally:
         found = noise.summarise(sampler.stop())
     if found["causes"]:
-        # Peaks measured under load are low, and low peaks flatter every later run.
         notes["noise"] = noise.cause_text(found) or ""
-        log.warning(
-            "the machine's peaks were measured while %s: they may be low; delete %s to "
-            "measure them again on a quiet machine", notes["noise"], cache_path(),
-        )
     return replace(result, notes=notes, measured_s=time.perf_counter() - t0)
 
 

@@ -10,6 +10,11 @@ from ais_bench.costs.units import rate
 __all__ = ["chart_data", "lines", "rate"]
 
 
+def pct(v: float) -> str:
+    """34%, 110%, 0.52%: whole numbers from 10 up ('.2g' would print 110 as 1.1e+02)."""
+    return f"{v:.0f}%" if abs(v) >= 10 else f"{v:.2g}%"
+
+
 def lines(r: dict[str, Any] | None) -> list[str]:
     """'roofline: 4.1 GFLOP/inference in 8.2 ms = 0.50 TFLOP/s, 34% of this machine's
     measured f32 peak (1.46 TFLOP/s); intensity 52 FLOP/byte: compute-bound', and with
@@ -32,7 +37,7 @@ def lines(r: dict[str, Any] | None) -> list[str]:
     kind = r["peak_kind"]
     unit = "OP/s" if kind == "int8" else "FLOP/s"
     line = (
-        f"{head}, {r['pct_of_peak']:.2g}% of this machine's measured {kind} peak "
+        f"{head}, {pct(r['pct_of_peak'])} of this machine's measured {kind} peak "
         f"({rate(r['peak_flops'], unit)}); intensity {r['intensity']:.3g} FLOP/byte"
     )
     if r.get("bound"):
@@ -40,7 +45,7 @@ def lines(r: dict[str, Any] | None) -> list[str]:
         if r["bound"] == "memory-bound" and r.get("roof_flops"):
             line += (
                 f" (the bandwidth roof at this intensity is {rate(r['roof_flops'])}; "
-                f"{r['pct_of_roof']:.2g}% of it)"
+                f"{pct(r['pct_of_roof'])} of it)"
             )
     else:
         line += " (memory bandwidth unknown: no bound)"
@@ -62,7 +67,7 @@ def lines(r: dict[str, Any] | None) -> list[str]:
     if named:
         pts = {p["op_type"]: p for p in r.get("profiled_op_types", [])}
         parts = [
-            f"{op} {pts[op]['pct_of_roof']:.2g}% of its roof ({pts[op]['ms']:.3g} ms)"
+            f"{op} {pct(pts[op]['pct_of_roof'])} of its roof ({pts[op]['ms']:.3g} ms)"
             for op in named
         ]
         out.append("roofline by op type (--profiler): furthest below the roof: "
