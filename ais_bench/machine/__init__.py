@@ -192,9 +192,9 @@ def peaks(
     result = _measure_in_child(engine, fp, cpu, seconds if seconds is not None else peak_seconds())
     if result.notes.get("noise"):
         # Peaks measured under load are low, and low peaks flatter every later run.
-        warn(
-            f"the machine's peaks were measured while {result.notes['noise']}: they may be low; "
-            f"delete {path} to measure them again on a quiet machine"
+        log.warning(
+            "the machine's peaks were measured while %s: they may be low; delete %s to "
+            "measure them again on a quiet machine", result.notes["noise"], path,
         )
     entries[key] = result.to_json()
     _save(path, entries)
