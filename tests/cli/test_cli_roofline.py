@@ -11,6 +11,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from ais_bench.costs import count
+from ais_bench.report.roofline import pct
 
 LINE = re.compile(
     r"roofline: (?P<gflop>[\d.e+-]+) GFLOP/inference in (?P<ms>[\d.e+-]+) ms = [\d.]+ [MGT]FLOP/s, "
@@ -50,7 +51,7 @@ def test_the_roofline_line_and_its_json_block(cli, tmp_path):
     median_s = s["CPU_compute_time"]["median"] / 1000
     assert roof["achieved_flops"] == roof["flops"] / median_s
     assert roof["pct_of_peak"] == 100 * roof["achieved_flops"] / roof["peak_flops"]
-    assert float(m["pct"]) == float(f"{roof['pct_of_peak']:.2g}")
+    assert f"{m['pct']}%" == pct(roof["pct_of_peak"])
     ridge = roof["peak_flops"] / roof["bandwidth"]
     assert m["bound"] == ("compute-bound" if roof["intensity"] >= ridge else "memory-bound")
     assert roof["machine"]["fingerprint"]["engine"] == "onnxruntime"

@@ -53,3 +53,9 @@ def test_the_charts_are_drawn_in_headless_chromium(profiled, tmp_path):
         chart = page.charts[cid]
         assert chart.attrs.get("data-drawn") == "1", cid
         assert int(chart.attrs["data-ink"]) > 300, (cid, chart.attrs)
+
+
+def test_percentages_print_whole_from_ten_up():
+    from ais_bench.report.roofline import pct
+
+    assert [pct(110.3), pct(34.2), pct(0.523), pct(9.96)] == ["110%", "34%", "0.52%", "10%"]
