@@ -20,8 +20,8 @@ from ais_bench import interrupts, psweep
 from ais_bench.compare import options as compare_options
 from ais_bench.config import RunConfig
 from ais_bench.errors import UserError
-from ais_bench.machine import options as machine_options
 from ais_bench.options import table
+from ais_bench.options.machine import alone as machine_alone
 from ais_bench.options.parser import Parser, build_parser
 from ais_bench.options.parsers import TRUE_WORDS, switch
 from ais_bench.outcome_lines import EXIT_INTERRUPTED, EXIT_TERMINATED, print_multi, print_one
@@ -98,7 +98,9 @@ def _main(argv: Sequence[str] | None) -> int:
     debug = wants_debug(argv)
     setup_logging(debug)
     try:
-        if machine_options.alone(argv):
+        if machine_alone(argv):
+            from ais_bench.machine import options as machine_options
+
             return machine_options.main(argv, switch)
         if psweep.wanted(argv):
             compare_options.refuse_in_sweep(argv)

@@ -12,7 +12,6 @@ import numpy as np
 from ais_bench.compare import summary as compare_summary
 from ais_bench.config import RunConfig
 from ais_bench.errors import InferenceError, UserError
-from ais_bench.inputs import calibration
 from ais_bench.noise import cause_text
 from ais_bench.options.loadgen import EXIT_INVALID
 from ais_bench.report import MultiReport, Report, cold, glance, loadgen, text
@@ -31,6 +30,9 @@ def print_one(report: Report, cfg: RunConfig) -> int:
         log.info("%s", glance.line(np.asarray(report.compute_times_ms)))
     for line in compare_summary.lines(report.inspection):
         log.info("%s", line)
+    # Imported here: it loads the quantizers and onnx, which --help and early errors never need.
+    from ais_bench.inputs import calibration
+
     for level, said in calibration.lines(report.inspection):
         log.log(level, "%s", said)
     if report.summary_path:

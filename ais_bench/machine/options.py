@@ -11,17 +11,11 @@ from ais_bench import backends, host
 from ais_bench.backends.base import EngineConfig
 from ais_bench.costs.units import rate
 from ais_bench.errors import UserError
+from ais_bench.options.machine import alone
 
 log = logging.getLogger("ais_bench")
 
-
-def _given(argv: Sequence[str], *names: str) -> bool:
-    return any(a in names or a.split("=", 1)[0] in names for a in argv)
-
-
-def alone(argv: Sequence[str]) -> bool:
-    """`ais_bench --machine [--backend B] [--intra_op_threads N]`, with no --model."""
-    return _given(argv, "--machine") and not _given(argv, "-m", "--model")
+__all__ = ["alone", "main", "peak_lines"]
 
 
 class _Parser(argparse.ArgumentParser):

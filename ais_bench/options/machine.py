@@ -4,6 +4,8 @@ machine/options.py before the run's parser sees it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ais_bench.options.declare import Option, Part
 
 PART = Part(
@@ -33,3 +35,13 @@ OPTIONS = (
         field_type='bool',
     ),
 )
+
+
+def _given(argv: Sequence[str], *names: str) -> bool:
+    return any(a in names or a.split("=", 1)[0] in names for a in argv)
+
+
+def alone(argv: Sequence[str]) -> bool:
+    """`ais_bench --machine [--backend B] [--intra_op_threads N]`, with no --model. Decided
+    here, before machine/ (which loads onnx and the engines) is imported: --help stays quick."""
+    return _given(argv, "--machine") and not _given(argv, "-m", "--model")
