@@ -11,11 +11,10 @@ from ais_bench import backends, host
 from ais_bench.backends.base import EngineConfig
 from ais_bench.costs.units import rate
 from ais_bench.errors import UserError
-from ais_bench.options.machine import alone
 
 log = logging.getLogger("ais_bench")
 
-__all__ = ["alone", "main", "peak_lines"]
+__all__ = ["main", "peak_lines"]
 
 
 class _Parser(argparse.ArgumentParser):
